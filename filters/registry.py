@@ -1,0 +1,48 @@
+"""Every filter stage by name, and the chain runner that computes signals then decides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from curation.schema import Document
+from filters import quality
+from filters.base import FilterStage
+
+FILTER_STAGES: dict[str, FilterStage] = {s.name: s for s in (quality.STAGE,)}
+
+
+def signal_names() -> list[str]:
+    """All signal names any stage can produce: the fields of the output `signals` struct."""
+    return sorted({n for stage in FILTER_STAGES.values() for n in stage.signal_names})
+
+
+def prepare(stages: Sequence[str], cfg: Mapping[str, Any]) -> None:
+    """Load heavy per-process state (models, lists) for the given stages once."""
+    for name in stages:
+        stage = FILTER_STAGES.get(name)
+        if stage is not None and stage.prepare is not None:
+            stage.prepare(cfg.get(name) or {})
+
+
+def compute_signals(doc: Document, stages: Sequence[str], cfg: Mapping[str, Any]) -> None:
+    """Fill `doc.signals` for every filter stage in the chain whose signals are not yet stored."""
+    for name in stages:
+        stage = FILTER_STAGES.get(name)
+        if stage is None:
+            continue
+        if stage.signal_names and all(n in doc.signals for n in stage.signal_names):
+            continue
+        doc.signals.update(stage.compute(doc, cfg.get(name) or {}))
+
+
+def decide(doc: Document, stages: Sequence[str], cfg: Mapping[str, Any]) -> str | None:
+    """The first failing rule over the chain, in order, or None to keep."""
+    for name in stages:
+        stage = FILTER_STAGES.get(name)
+        if stage is None:
+            continue
+        reason = stage.decide(doc, cfg.get(name) or {})
+        if reason:
+            return reason
+    return None

@@ -1,0 +1,1 @@
+"""Apache Beam transforms and entry points that compose `curation` and `filters`."""
