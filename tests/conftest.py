@@ -1,0 +1,58 @@
+"""Shared pytest fixtures. Each helper keeps its fixtures in its own marked block."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+# ---- runners/cloud fixtures (issue 8): local S3 and GCS servers ---------------------------------------------
+from cloud_servers import LocalServer, ServerUnavailable, gcs_emulator, moto_s3_server
+
+_bucket_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> LocalServer:
+    """A moto S3 server on 127.0.0.1 for the whole session (skips the test if moto[server] is missing)."""
+    try:
+        with moto_s3_server(tmp_path_factory.mktemp("moto")) as server:
+            yield server
+    except ServerUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def gcs_server(tmp_path_factory) -> LocalServer:
+    """A gcp-storage-emulator on 127.0.0.1 for the whole session (skips if it is not installed)."""
+    try:
+        with gcs_emulator(tmp_path_factory.mktemp("gcs")) as server:
+            yield server
+    except ServerUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+def _use_server(server: LocalServer, monkeypatch) -> str:
+    """Route this test's process (and its subprocesses) to `server`; return a fresh, empty bucket root."""
+    from apache_beam.io.filesystems import FileSystems
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    for key, value in server.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(FileSystems, "_pipeline_options", PipelineOptions(server.beam_options))
+    return server.create_bucket(f"test-bucket-{next(_bucket_numbers)}")
+
+
+@pytest.fixture
+def s3_bucket(s3_server, monkeypatch) -> str:
+    """`s3://<fresh bucket>` on the local moto server, with Beam's FileSystems pointed at it."""
+    return _use_server(s3_server, monkeypatch)
+
+
+@pytest.fixture
+def gcs_bucket(gcs_server, monkeypatch) -> str:
+    """`gs://<fresh bucket>` on the local GCS emulator, with the environment pointing google-cloud-storage at it."""
+    return _use_server(gcs_server, monkeypatch)
+
+
+# ---- end runners/cloud fixtures ------------------------------------------------------------------------------
