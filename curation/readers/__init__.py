@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 from curation.readers.base import SourceFile
 from curation.readers.jsonl import read_jsonl
-from curation.readers.parquet import read_parquet
+from curation.readers.parquet import read_parquet, read_replay
 from curation.schema import Document, Failure
 
 Reader = Callable[[BinaryIO, SourceFile], Iterator[Document | Failure]]
@@ -16,6 +16,7 @@ Reader = Callable[[BinaryIO, SourceFile], Iterator[Document | Failure]]
 READERS: dict[str, Reader] = {
     "jsonl": read_jsonl,
     "parquet": read_parquet,
+    "replay": read_replay,
 }
 
 # File-name suffix -> format, longest suffix first when matching.

@@ -61,3 +61,16 @@ def _own_row(record: dict, file: SourceFile) -> Document:
         signals=signals,
         reason=record.get("reason"),
     )
+
+
+# Decisions made before signals exist cannot be re-decided from signals: they stay as they are.
+_FINAL_REASON_PREFIXES = ("read.", "extract.")
+
+
+def read_replay(stream: BinaryIO, file: SourceFile) -> Iterator[Document | Failure]:
+    """This project's own shards as input for a what-if re-decision: stored signals kept, reasons cleared."""
+    for item in read_parquet(stream, file):
+        if isinstance(item, Document) and item.reason and not item.reason.startswith(_FINAL_REASON_PREFIXES):
+            item.meta.pop("duplicate_of", None)
+            item.reason = None
+        yield item

@@ -1,0 +1,304 @@
+"""`curation` command line: run, demo, stats, config show, rethreshold, inspect.
+
+Exit codes: 0 run completed (dead letters allowed), 1 pipeline failure, 2 usage error.
+The Beam side is imported lazily so `curation config show` and `curation stats` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from curation.config import ConfigError, load_config, parse_stages
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with how the command was called: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="YAML file deep-merged over the packaged defaults")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override one config value (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = _Parser(prog="curation", description="MassiveText-style pretraining-data curation on Apache Beam.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run the pipeline; unknown --flags are passed to Beam")
+    run.add_argument("--input", dest="inputs", action="append", required=True, metavar="SOURCE[:FORMAT]=GLOB")
+    run.add_argument("--output", required=True, metavar="OUT")
+    run.add_argument("--stages", help="comma-separated subset of stages, applied in pipeline order to every source")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing non-empty OUT")
+    run.add_argument("--decontam-index", help="index built by `curation decontam-index`")
+    run.add_argument("--workers", type=int, help="local worker processes (default: chosen from input size and cores)")
+    _config_args(run)
+
+    demo = sub.add_parser("demo", help="run the full pipeline on the bundled sample corpus")
+    demo.add_argument("--output", default="demo-out", metavar="OUT")
+    demo.add_argument("--overwrite", action="store_true")
+    demo.add_argument("--workers", type=int)
+
+    stats = sub.add_parser("stats", help="print the funnel table of a finished run")
+    stats.add_argument("out", metavar="OUT")
+    stats.add_argument("--json", action="store_true", help="print stats.json instead of the table")
+
+    config = sub.add_parser("config", help="configuration commands")
+    config_sub = config.add_subparsers(dest="config_command", required=True, parser_class=_Parser)
+    show = config_sub.add_parser("show", help="print the effective config")
+    _config_args(show)
+
+    rethreshold = sub.add_parser("rethreshold", help="re-decide a finished run from its stored signals (what-if)")
+    rethreshold.add_argument("out", metavar="OUT")
+    rethreshold.add_argument("--output", required=True, metavar="OUT2")
+    rethreshold.add_argument("--overwrite", action="store_true")
+    rethreshold.add_argument("--decontam-index")
+    _config_args(rethreshold)
+
+    inspect = sub.add_parser("inspect", help="look inside a finished run")
+    inspect.add_argument("out", metavar="OUT")
+    inspect.add_argument("--dedup", action="store_true", help="largest duplicate clusters with a diff of two members")
+    inspect.add_argument("--top", type=int, default=5)
+
+    try:
+        from curation.decontam_cli import add_decontam_index_parser
+    except ImportError:
+        pass
+    else:
+        add_decontam_index_parser(sub)
+    return parser
+
+
+def parse_input(spec: str, cfg: dict[str, Any]):
+    """`SOURCE[:FORMAT]=GLOB` -> InputSpec, checking the source label and format name."""
+    from curation.readers import READERS
+    from pipelines.io import absolute_local
+    from pipelines.read import InputSpec
+
+    if "=" not in spec:
+        raise UsageError(f"--input expects SOURCE=GLOB, got {spec!r}")
+    label, glob = spec.split("=", 1)
+    source, _, fmt = label.partition(":")
+    if not source or not glob:
+        raise UsageError(f"--input expects SOURCE=GLOB, got {spec!r}")
+    if source not in cfg["sources"]:
+        known = ", ".join(sorted(cfg["sources"]))
+        raise UsageError(f"unknown source {source!r} in --input (known: {known}; declare others under 'sources' in the config)")
+    if fmt and fmt not in READERS:
+        raise UsageError(f"unknown format {fmt!r} in --input (known: {', '.join(sorted(READERS))})")
+    return InputSpec(source=source, glob=absolute_local(glob), format=fmt or None)
+
+
+def _check_inputs_exist(inputs, dry_run: bool) -> int:
+    """Fail fast on local globs that match nothing; returns the total input bytes seen."""
+    from pipelines.io import is_remote, matched_files
+
+    total = 0
+    for spec in inputs:
+        if is_remote(spec.glob):
+            continue  # expanded at run time by MatchFiles (and never during a Dataflow dry run)
+        files = matched_files(spec.glob)
+        if not files and not dry_run:
+            raise UsageError(f"no files match --input {spec.source}={spec.glob}")
+        total += sum(size for _, size in files)
+    return total
+
+
+def _prepare_output(out: str, overwrite: bool) -> None:
+    from pipelines.io import clear_output, output_nonempty
+
+    if output_nonempty(out):
+        if not overwrite:
+            raise UsageError(f"output {out} exists and is not empty (use --overwrite)")
+        clear_output(out)
+
+
+def _beam_flags(extra: Sequence[str]) -> list[str]:
+    from pipelines.options import unknown_beam_flags
+
+    unknown = unknown_beam_flags(extra)
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]!r} (not a curation or Beam pipeline option)")
+    return list(extra)
+
+
+def execute_run(
+    inputs,
+    output: str,
+    cfg: dict[str, Any],
+    beam_flags: list[str],
+    stages: list[str] | None,
+    decontam_index: str | None,
+    workers: int | None,
+    overwrite: bool,
+) -> int:
+    """Check, run and summarise one pipeline run; returns the exit code."""
+    from pipelines import massivetext
+    from pipelines.io import absolute_local, read_text
+    from pipelines.options import has_flag, local_runner
+
+    dry_run = has_flag(beam_flags, "dry_run")
+    input_bytes = _check_inputs_exist(inputs, dry_run)
+    output = absolute_local(output).rstrip("/")
+    _prepare_output(output, overwrite)
+    runner, beam_flags = local_runner(input_bytes, workers, beam_flags)
+    try:
+        massivetext.run(inputs, output, cfg, beam_flags, stages, decontam_index, runner=runner)
+    except Exception as exc:  # noqa: BLE001 - report pipeline failure as exit 1
+        logging.getLogger("curation").debug("pipeline failed", exc_info=True)
+        print(f"curation: pipeline failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+        return EXIT_FAILED
+    if dry_run:
+        print("dry run: pipeline graph built and validated; nothing was executed")
+        return EXIT_OK
+    from curation.stats import render_funnel
+
+    stats = json.loads(read_text(f"{output}/stats.json"))
+    print(render_funnel(stats))
+    print(f"output: {output}")
+    if not stats["invariant_ok"]:
+        print("curation: accounting invariant violated (input != kept + removed + failed)", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
+    cfg = load_config(args.config, args.overrides)
+    stages = parse_stages(args.stages) if args.stages else None
+    inputs = [parse_input(spec, cfg) for spec in args.inputs]
+    flags = _beam_flags(extra)
+    return execute_run(inputs, args.output, cfg, flags, stages, args.decontam_index, args.workers, args.overwrite)
+
+
+def cmd_demo(args: argparse.Namespace, extra: list[str]) -> int:
+    from curation.sample import demo_inputs
+
+    cfg = load_config()
+    inputs = [parse_input(spec, cfg) for spec in demo_inputs()]
+    flags = _beam_flags(extra)
+    index = None
+    try:
+        from curation.sample import demo_decontam_index
+
+        index = demo_decontam_index()
+    except ImportError:
+        pass
+    return execute_run(inputs, args.output, cfg, flags, None, index, args.workers, args.overwrite)
+
+
+def cmd_stats(args: argparse.Namespace, extra: list[str]) -> int:
+    from curation.stats import render_funnel
+    from pipelines.io import read_text
+
+    if extra:
+        raise UsageError(f"unknown option {extra[0]!r}")
+    try:
+        text = read_text(f"{args.out.rstrip('/')}/stats.json")
+    except Exception:  # noqa: BLE001
+        raise UsageError(f"no stats.json under {args.out} (is it a finished run?)") from None
+    stats = json.loads(text)
+    print(json.dumps(stats, indent=2, sort_keys=True) if args.json else render_funnel(stats))
+    return EXIT_OK
+
+
+def cmd_config(args: argparse.Namespace, extra: list[str]) -> int:
+    if extra:
+        raise UsageError(f"unknown option {extra[0]!r}")
+    cfg = load_config(args.config, args.overrides)
+    print(yaml.safe_dump(cfg, sort_keys=False, default_flow_style=None, width=120).rstrip())
+    return EXIT_OK
+
+
+def cmd_rethreshold(args: argparse.Namespace, extra: list[str]) -> int:
+    """Re-decide from stored signals: the run's own shards are the input, nothing raw is re-read."""
+    from pipelines.io import absolute_local, read_text
+
+    src = absolute_local(args.out).rstrip("/")
+    try:
+        manifest = json.loads(read_text(f"{src}/manifest.json"))
+    except Exception:  # noqa: BLE001
+        raise UsageError(f"no manifest.json under {args.out} (is it a finished run?)") from None
+    cfg = load_config(args.config, args.overrides) if args.config else None
+    base = manifest["config"]
+    if cfg is None:
+        from curation.config import apply_override, validate
+
+        cfg = json.loads(json.dumps(base))
+        for assignment in args.overrides:
+            apply_override(cfg, assignment)
+        validate(cfg)
+    from pipelines.read import InputSpec
+
+    sources = sorted({s["source"] for s in manifest["shards"] if s.get("kind") in ("data", "removed") and s.get("source")})
+    inputs = [
+        InputSpec(source=s, glob=f"{src}/{kind}/{s}/*.parquet", format="replay")
+        for s in sources
+        for kind in ("data", "removed")
+        if any(e.get("kind") == kind and e.get("source") == s for e in manifest["shards"])
+    ]
+    failed = [s for s in manifest["shards"] if s.get("kind") == "failed"]
+    flags = _beam_flags(extra)
+    stages = manifest.get("stages")
+    if not inputs:
+        raise UsageError(f"{args.out} holds no document shards to re-decide")
+    code = execute_run(inputs, args.output, cfg, flags, stages, args.decontam_index, None, args.overwrite)
+    if failed:
+        print(f"note: {sum(s['rows'] for s in failed)} dead-lettered records of {args.out} are not part of the re-decision")
+    return code
+
+
+def cmd_inspect(args: argparse.Namespace, extra: list[str]) -> int:
+    if extra:
+        raise UsageError(f"unknown option {extra[0]!r}")
+    if not args.dedup:
+        raise UsageError("say what to inspect, e.g. --dedup")
+    from curation.inspect_dedup import inspect_dedup
+
+    print(inspect_dedup(args.out, top=args.top))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "stats": cmd_stats,
+    "config": cmd_config,
+    "rethreshold": cmd_rethreshold,
+    "inspect": cmd_inspect,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `curation` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+        handler = COMMANDS.get(args.command) or getattr(args, "handler", None)
+        if handler is None:
+            raise UsageError(f"unknown command {args.command!r}")
+        return handler(args, extra)
+    except (UsageError, ConfigError) as exc:
+        print(f"curation: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

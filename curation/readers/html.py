@@ -1,0 +1,93 @@
+"""HTML files (one page = one document) and robust decoding of HTML bytes for every HTML reader."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
+
+from resiliparse.parse.encoding import detect_encoding
+
+from curation.readers.base import SourceFile, open_decompressed
+from curation.readers.options import reader_options
+from curation.readers.text import read_capped, too_large_document
+from curation.schema import Document, Failure, make_id
+
+HTML_CONTENT_TYPE = "text/html"
+
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_HTTP_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# WHATWG: these labels are decoded as their supersets by browsers, so pages labelled with them use them.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252", "latin-1": "cp1252",
+              "ascii": "cp1252", "us-ascii": "cp1252", "iso-8859-9": "cp1254", "tis-620": "cp874",
+              "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "shift_jis": "cp932", "x-sjis": "cp932"}
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    """The `charset=` parameter of an HTTP Content-Type header, if any."""
+    if not content_type:
+        return None
+    match = _HTTP_CHARSET_RE.search(content_type)
+    return match.group(1) if match else None
+
+
+def _codec(label: str | None) -> str | None:
+    """A Python codec name for a charset label (WHATWG supersets applied), or None if unknown."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    label = _SUPERSETS.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]:
+    """Decode HTML bytes: BOM, then HTTP charset, then <meta charset>, then strict UTF-8, then uchardet.
+
+    A declared charset that fails strict decoding falls through to the next candidate; the last
+    resort replaces invalid bytes, so this never raises. Returns (text, codec used).
+    """
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(name, "replace"), name
+    meta = _CHARSET_RE.search(body[:4096])
+    candidates = [_codec(http_charset), _codec(meta.group(1).decode("ascii", "ignore") if meta else None), "utf-8"]
+    for name in candidates:
+        if name is None or name.startswith("utf-16"):  # a UTF-16 label on a BOM-less 8-bit page is a lie
+            continue
+        try:
+            return body.decode(name), name
+        except (UnicodeDecodeError, LookupError):
+            continue
+    detected = _codec(detect_encoding(body)) or "utf-8"
+    if detected.startswith("utf-16"):
+        detected = "utf-8"
+    return body.decode(detected, "replace"), detected
+
+
+def read_html(stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None) -> Iterator[Document | Failure]:
+    """One HTML file (.html, .htm, optionally compressed) -> one document holding the decoded raw HTML."""
+    opts = reader_options(options)
+    limit = int(opts["max_document_bytes"])
+    try:
+        body, total = read_capped(open_decompressed(stream, file.path), limit)
+    except (OSError, EOFError, ValueError) as exc:
+        yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
+        return
+    if total > limit:
+        yield too_large_document(file, 0, total, limit)
+        return
+    if not body.strip():
+        yield Failure(file.source, f"{file.path}:0", "empty file", "read")
+        return
+    text, encoding = decode_html(body)
+    yield Document(
+        id=make_id(file.source, file.relpath, 0),
+        source=file.source,
+        text=text,
+        meta={"content_type": HTML_CONTENT_TYPE, "encoding": encoding, "path": file.relpath},
+    )

@@ -1,0 +1,122 @@
+"""Plain-text files: one document per file (articles) or one per line (e.g. the Lee news `.cor` files)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
+
+from curation.readers.base import SourceFile, buffered, open_decompressed
+from curation.readers.options import reader_options
+from curation.schema import Document, Failure, make_id
+
+_CHUNK = 1 << 20
+
+
+def read_capped(stream: BinaryIO, limit: int) -> tuple[bytes, int]:
+    """Read at most `limit` bytes into memory, then drain the rest: (kept bytes, total size)."""
+    parts: list[bytes] = []
+    kept = total = 0
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            break
+        total += len(chunk)
+        if kept < limit + 1:
+            take = chunk[: limit + 1 - kept]
+            parts.append(take)
+            kept += len(take)
+    return b"".join(parts), total
+
+
+def too_large_document(file: SourceFile, position: int | str, nbytes: int, limit: int) -> Document:
+    """The counted skip for a record over the size limit (text left empty, size kept in meta)."""
+    return Document(
+        id=make_id(file.source, file.relpath, position),
+        source=file.source,
+        text="",
+        meta={"nbytes": nbytes, "limit": limit, "path": file.relpath},
+        reason="read.too_large",
+    )
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode plain text: BOM-aware UTF-8/UTF-16, else UTF-8, else cp1252 (never raises)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace"), "utf-16"
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace"), "utf-8"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # cp1252 leaves 5 bytes undefined; "replace" keeps those visible as U+FFFD instead of failing.
+    return data.decode("cp1252", "replace"), "cp1252"
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF / CR line ends -> LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def read_text(stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None) -> Iterator[Document | Failure]:
+    """One plain-text file (.txt, optionally compressed) -> one document, newlines normalised to LF."""
+    opts = reader_options(options)
+    limit = int(opts["max_document_bytes"])
+    try:
+        data, total = read_capped(open_decompressed(stream, file.path), limit)
+    except (OSError, EOFError, ValueError) as exc:
+        yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
+        return
+    if total > limit:
+        yield too_large_document(file, 0, total, limit)
+        return
+    text, encoding = decode_text(data)
+    text = normalize_newlines(text).strip()
+    if not text:
+        yield Failure(file.source, f"{file.path}:0", "empty file", "read")
+        return
+    yield Document(
+        id=make_id(file.source, file.relpath, 0),
+        source=file.source,
+        text=text,
+        meta={"encoding": encoding, "path": file.relpath},
+    )
+
+
+def read_lines(stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None) -> Iterator[Document | Failure]:
+    """One document per non-empty line (position = 1-based line number); over-long lines are skipped."""
+    opts = reader_options(options)
+    limit = int(opts["max_document_bytes"])
+    reader = buffered(open_decompressed(stream, file.path))
+    lineno = 0
+    empty = True
+    try:
+        while True:
+            raw = reader.readline(limit + 1)
+            if not raw:
+                break
+            lineno += 1
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                total = len(raw)
+                while raw and not raw.endswith(b"\n"):  # drain the rest of the line in bounded pieces
+                    raw = reader.readline(_CHUNK)
+                    total += len(raw)
+                yield too_large_document(file, lineno, total, limit)
+                empty = False
+                continue
+            text, _ = decode_text(raw)
+            text = text.strip()
+            if not text:
+                continue
+            empty = False
+            yield Document(
+                id=make_id(file.source, file.relpath, lineno),
+                source=file.source,
+                text=text,
+                meta={"path": file.relpath, "line": lineno},
+            )
+    except (OSError, EOFError, ValueError) as exc:
+        yield Failure(file.source, f"{file.path}:{lineno + 1}", f"{type(exc).__name__}: {exc}", "read")
+        return
+    if empty:
+        yield Failure(file.source, f"{file.path}:0", "empty file", "read")

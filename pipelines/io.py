@@ -1,0 +1,54 @@
+"""Path helpers that work the same on local disks, gs:// and s3:// (through Beam's FileSystems)."""
+
+from __future__ import annotations
+
+import os
+
+from apache_beam.io.filesystems import FileSystems
+
+
+def is_remote(path: str) -> bool:
+    """Whether a path is an object-store URL (has a scheme such as gs:// or s3://)."""
+    return "://" in path
+
+
+def absolute_local(path: str) -> str:
+    """Absolute form of a local path; URLs unchanged."""
+    return path if is_remote(path) else os.path.abspath(path)
+
+
+def matched_files(glob: str) -> list[tuple[str, int]]:
+    """(path, size) of every file a glob matches (empty if none or unreachable)."""
+    try:
+        result = FileSystems.match([glob])[0]
+    except Exception:  # noqa: BLE001 - "no match" surfaces as an exception on some filesystems
+        return []
+    return sorted((m.path, m.size_in_bytes) for m in result.metadata_list)
+
+
+def output_nonempty(out: str) -> bool:
+    """Whether the output location already holds files."""
+    if not is_remote(out):
+        return os.path.isdir(out) and any(os.scandir(out)) or (os.path.exists(out) and not os.path.isdir(out))
+    return bool(matched_files(out.rstrip("/") + "/**"))
+
+
+def clear_output(out: str) -> None:
+    """Delete everything under the output location (for --overwrite)."""
+    if not is_remote(out):
+        import shutil
+
+        if os.path.isdir(out):
+            shutil.rmtree(out)
+        elif os.path.exists(out):
+            os.remove(out)
+        return
+    paths = [p for p, _ in matched_files(out.rstrip("/") + "/**")]
+    if paths:
+        FileSystems.delete(paths)
+
+
+def read_text(path: str) -> str:
+    """Whole file as UTF-8 text from any filesystem."""
+    with FileSystems.open(path) as f:
+        return f.read().decode("utf-8")
