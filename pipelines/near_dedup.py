@@ -1,0 +1,263 @@
+"""NearDedup: MinHash LSH near-duplicate removal across all sources (Gopher: 13-gram Jaccard >= 0.8).
+
+Graph (see docs/dedup.md):
+  docs -> features (band keys; verification payload) -> CombinePerKey(capped smallest members per bucket)
+  -> star edges -> Distinct -> [verify: join payloads by id, group by edge, true Jaccard >= threshold]
+  -> CombineGlobally(union-find over edges) -> per-member decision -> CoGroupByKey with docs by id.
+Only `(priority, id)` tuples go through the bucket shuffle; texts are shuffled once, in the final join.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+import pyarrow as pa
+from apache_beam import pvalue
+from apache_beam.metrics import Metrics
+
+from curation.clusters import Bucket, Edge, Node, UnionFind, bucket_add, bucket_merge, star_edges
+from curation.config import source_priority
+from curation.minhash import (
+    MinHashParams,
+    band_keys,
+    estimated_jaccard,
+    jaccard,
+    params_from_config,
+    shingle_hashes,
+    signature_from_shingles,
+)
+from curation.schema import Document, Failure
+
+NEAR_REASON = "dedup.near"
+VERIFY_MODES = ("jaccard", "signature", "none")
+CLUSTERS_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("cluster_id", pa.string(), nullable=False),
+        pa.field("kept", pa.bool_(), nullable=False),
+    ]
+)
+
+
+def verify_mode(section: Mapping[str, Any]) -> str:
+    """Normalise `dedup.verify`: true -> 'jaccard' (exact shingle Jaccard), false -> 'none'."""
+    value = section.get("verify", "jaccard")
+    if value is True:
+        return "jaccard"
+    if value is False or value is None:
+        return "none"
+    if value not in VERIFY_MODES:
+        raise ValueError(f"dedup.verify must be one of {VERIFY_MODES} or a bool, got {value!r}")
+    return value
+
+
+def _payload(shingles: np.ndarray, sig: np.ndarray, mode: str) -> bytes:
+    """What verification compares: 32-bit shingle hashes (exact Jaccard) or the signature."""
+    if mode == "jaccard":
+        return np.unique((shingles >> np.uint64(32)).astype(np.uint32)).tobytes()
+    return sig.tobytes()
+
+
+def payload_similarity(a: bytes, b: bytes, mode: str) -> float:
+    """Similarity of two verification payloads produced by the same mode."""
+    left, right = np.frombuffer(a, dtype=np.uint32), np.frombuffer(b, dtype=np.uint32)
+    if mode == "jaccard":
+        return jaccard(left, right)
+    return estimated_jaccard(left, right)
+
+
+class _FeaturesFn(beam.DoFn):
+    """Document -> (band key, node) per band, plus (id, payload) on the 'payload' output."""
+
+    def __init__(self, cfg: Mapping[str, Any], params: MinHashParams, mode: str):
+        self.cfg, self.params, self.mode = cfg, params, mode
+        self.no_shingles = Metrics.counter("dedup", "near_docs_without_shingles")
+
+    def process(self, doc: Document) -> Iterator[Any]:
+        try:
+            node: Node = (source_priority(self.cfg, doc.source), doc.id)
+            shingles = shingle_hashes(doc.text, self.params)
+            if shingles.size == 0:  # nothing to compare (no words): never a near-duplicate
+                self.no_shingles.inc()
+                return
+            sig = signature_from_shingles(shingles, self.params)
+            for key in band_keys(sig, self.params):
+                yield key, node
+            if self.mode != "none":
+                yield pvalue.TaggedOutput("payload", (doc.id, _payload(shingles, sig, self.mode)))
+        except Exception as exc:  # a document we cannot hash stays kept; the failure is recorded
+            yield pvalue.TaggedOutput(
+                "failed",
+                Failure(doc.source, doc.id, f"{type(exc).__name__}: {exc}", "dedup.near", doc.nbytes),
+            )
+
+
+class _CappedBucket(beam.CombineFn):
+    """Per bucket: member count and the `cap` smallest nodes (lifted before the shuffle: no hot keys)."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+
+    def create_accumulator(self) -> Bucket:
+        return 0, []
+
+    def add_input(self, acc: Bucket, node: Node) -> Bucket:
+        return bucket_add(acc, node, self.cap)
+
+    def merge_accumulators(self, accs: Iterable[Bucket]) -> Bucket:
+        return bucket_merge(accs, self.cap)
+
+    def extract_output(self, acc: Bucket) -> Bucket:
+        return bucket_merge([acc], self.cap)
+
+
+class _UnionFindCombine(beam.CombineFn):
+    """Connected components of the (small) duplicate-edge list; memory bounded by edge endpoints."""
+
+    def create_accumulator(self) -> UnionFind:
+        return UnionFind()
+
+    def add_input(self, acc: UnionFind, edge: Edge) -> UnionFind:
+        acc.union(*edge)
+        return acc
+
+    def merge_accumulators(self, accs: Iterable[UnionFind]) -> UnionFind:
+        accs = iter(accs)
+        first = next(accs)
+        for other in accs:
+            first.merge(other)
+        return first
+
+    def extract_output(self, acc: UnionFind) -> list[tuple[Node, Node]]:
+        return list(acc.assignments())
+
+
+def bucket_to_edges(item: tuple[bytes, Bucket], cap: int) -> Iterator[Edge]:
+    """Star edges of one LSH bucket; counts buckets whose membership exceeded the cap."""
+    _key, (count, members) = item
+    if count > cap:
+        Metrics.counter("dedup", "near_buckets_capped").inc()
+        Metrics.counter("dedup", "near_bucket_members_dropped").inc(count - cap)
+    yield from star_edges(members)
+
+
+def _edge_endpoints(edge: Edge) -> Iterator[tuple[str, Edge]]:
+    """Key an edge by both of its document ids (for the payload join)."""
+    yield edge[0][1], edge
+    yield edge[1][1], edge
+
+
+def _edge_with_payload(item: tuple[str, dict[str, list]]) -> Iterator[tuple[Edge, tuple[str, bytes]]]:
+    """Attach a document's payload to each of its edges."""
+    doc_id, grouped = item
+    payloads = grouped["payload"]
+    if not payloads:
+        return
+    for edge in grouped["edges"]:
+        yield edge, (doc_id, payloads[0])
+
+
+def _verified(item: tuple[Edge, Iterable[tuple[str, bytes]]], mode: str, threshold: float) -> Iterator[Edge]:
+    """Keep a candidate edge only if its two documents really are similar enough."""
+    edge, sides = item
+    payloads = dict(sides)
+    if len(payloads) != 2:
+        return
+    a, b = (payloads[edge[0][1]], payloads[edge[1][1]])
+    if payload_similarity(a, b, mode) >= threshold:
+        Metrics.counter("dedup", "near_edges_verified").inc()
+        yield edge
+    else:
+        Metrics.counter("dedup", "near_edges_rejected").inc()
+
+
+def _decisions(assignments: list[tuple[Node, Node]]) -> Iterator[tuple[str, str]]:
+    """(id, survivor id) for every member of every non-singleton component."""
+    for node, root in assignments:
+        yield node[1], root[1]
+
+
+def _cluster_row(item: tuple[str, str]) -> dict[str, Any]:
+    """Row of OUT/dedup/clusters.parquet for one cluster member."""
+    doc_id, survivor = item
+    return {"id": doc_id, "cluster_id": f"near-{survivor}", "kept": doc_id == survivor}
+
+
+def _apply_decision(item: tuple[str, dict[str, list]]) -> Iterator[Any]:
+    """Route each document to kept or removed (with reason and duplicate_of) by its decision."""
+    doc_id, grouped = item
+    survivors = grouped["decision"]
+    for doc in grouped["doc"]:
+        if survivors and survivors[0] != doc_id:
+            removed = dataclasses.replace(doc, meta={**doc.meta, "duplicate_of": survivors[0]}, reason=NEAR_REASON)
+            yield pvalue.TaggedOutput("removed", removed)
+        else:
+            yield doc
+
+
+class NearDedup(beam.PTransform):
+    """Documents -> {"kept", "removed" (reason dedup.near), "clusters", "failed"} by MinHash LSH.
+
+    `cfg` is the full effective config; `cfg["dedup"]` holds the parameters. The survivor of a
+    cluster is the member with the lowest source priority, then the smallest id.
+    """
+
+    def __init__(self, cfg: Mapping[str, Any]):
+        super().__init__()
+        self.cfg = cfg
+        section = cfg.get("dedup", {})
+        self.params = params_from_config(section)
+        self.mode = verify_mode(section)
+        self.threshold = float(section.get("threshold", 0.8))
+        self.cap = int(section.get("max_bucket_size", 1000))
+
+    def expand(self, docs):
+        features = docs | "Features" >> beam.ParDo(_FeaturesFn(self.cfg, self.params, self.mode)).with_outputs(
+            "payload", "failed", main="bands"
+        )
+        candidates = (
+            features.bands
+            | "CappedBuckets" >> beam.CombinePerKey(_CappedBucket(self.cap))
+            | "StarEdges" >> beam.FlatMap(bucket_to_edges, self.cap)
+            | "DistinctEdges" >> beam.Distinct()
+        )
+        if self.mode == "none":
+            edges = candidates
+        else:
+            edges = (
+                {"payload": features.payload, "edges": candidates | "KeyEdgeEnds" >> beam.FlatMap(_edge_endpoints)}
+                | "JoinPayloads" >> beam.CoGroupByKey()
+                | "EdgePayloads" >> beam.FlatMap(_edge_with_payload)
+                | "GroupByEdge" >> beam.GroupByKey()
+                | "Verify" >> beam.FlatMap(_verified, self.mode, self.threshold)
+            )
+        decisions = (
+            edges
+            | "Components" >> beam.CombineGlobally(_UnionFindCombine())
+            | "Decisions" >> beam.FlatMap(_decisions)
+            | "SpreadDecisions" >> beam.Reshuffle()
+        )
+        clusters = decisions | "ClusterRows" >> beam.Map(_cluster_row)
+        routed = (
+            {"doc": docs | "KeyDocs" >> beam.Map(lambda d: (d.id, d)), "decision": decisions}
+            | "JoinDecisions" >> beam.CoGroupByKey()
+            | "Route" >> beam.FlatMap(_apply_decision).with_outputs("removed", main="kept")
+        )
+        return {"kept": routed.kept, "removed": routed.removed, "clusters": clusters, "failed": features.failed}
+
+
+class WriteClusters(beam.PTransform):
+    """Cluster rows -> one Parquet file (e.g. OUT/dedup/clusters.parquet) with id, cluster_id, kept."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def expand(self, rows):
+        return rows | "WriteClustersParquet" >> beam.io.WriteToParquet(
+            self.path, CLUSTERS_SCHEMA, num_shards=1, shard_name_template=""
+        )

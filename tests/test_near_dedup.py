@@ -1,0 +1,157 @@
+"""NearDedup on the DirectRunner: clustering, verification, transitivity, priority and determinism."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import apache_beam as beam
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from curation.config import load_config
+from curation.schema import Document
+from pipelines.near_dedup import NearDedup
+
+BOOK = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "books" / "gutenberg" / "pg345.txt.gz"
+
+
+def words_of_book() -> list[str]:
+    """Words of Dracula (Project Gutenberg), the real text every test document is cut from."""
+    with gzip.open(BOOK, "rt", encoding="utf-8") as fh:
+        return fh.read().split()[2000:]
+
+
+def reference_jaccard(a: str, b: str, n: int = 13) -> float:
+    """Exact 13-gram Jaccard written independently of curation.minhash (plain Python sets)."""
+
+    def grams(text: str) -> set[tuple[str, ...]]:
+        toks = re.sub(r"[^\w\s]+", "", text.lower()).split()
+        return {tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1))}
+
+    ga, gb = grams(a), grams(b)
+    return len(ga & gb) / len(ga | gb)
+
+
+def run_dedup(docs: list[Document], out: Path, cfg: dict | None = None, options: list[str] | None = None) -> dict:
+    """Run NearDedup in a real Beam pipeline and read its outputs back from JSON-lines files."""
+    cfg = cfg or load_config()
+    out.mkdir(parents=True, exist_ok=True)
+    with beam.Pipeline(options=PipelineOptions(options or [])) as p:
+        result = p | beam.Create(docs, reshuffle=False) | NearDedup(cfg)
+        encode = {
+            "kept": lambda d: json.dumps({"id": d.id, "reason": d.reason, "meta": d.meta, "text": d.text}),
+            "removed": lambda d: json.dumps({"id": d.id, "reason": d.reason, "meta": d.meta, "text": d.text}),
+            "clusters": lambda r: json.dumps(r, sort_keys=True),
+            "failed": lambda f: json.dumps({"error": f.error, "location": f.source_location}),
+        }
+        for name, fn in encode.items():
+            _ = result[name] | f"Encode{name}" >> beam.Map(fn) | f"Write{name}" >> beam.io.WriteToText(str(out / name))
+    outputs = {}
+    for name in ("kept", "removed", "clusters", "failed"):
+        lines = [line for f in sorted(out.glob(f"{name}-*")) for line in f.read_text().splitlines()]
+        outputs[name] = sorted((json.loads(line) for line in lines), key=lambda r: json.dumps(r, sort_keys=True))
+    return outputs
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, Document]:
+    """Real-text documents with planted near-duplicates of known exact Jaccard."""
+    words = words_of_book()
+    base = [" ".join(words[i * 400 : i * 400 + 400]) for i in range(8)]
+    # sliding windows: J(a,b) = J(b,c) ~ 0.88 but J(a,c) ~ 0.77, so only transitivity joins a and c
+    a, b, c = (" ".join(words[20000 + s : 20400 + s]) for s in (0, 25, 50))
+    docs = {
+        "web/a#0": Document("web/a#0", "web", a),
+        "web/a#1": Document("web/a#1", "web", b),
+        "web/a#2": Document("web/a#2", "web", c),
+        # same text as base[1] but in a higher-priority source and with a larger id
+        "web/b#0": Document("web/b#0", "web", base[1]),
+        "wikipedia/z#9": Document("wikipedia/z#9", "wikipedia", base[1].replace(" ", "  ") + " !"),
+        # a moderately similar pair (J ~ 0.6, well below 0.8) that must stay apart
+        "web/c#0": Document("web/c#0", "web", " ".join(words[30000:30400])),
+        "web/c#1": Document("web/c#1", "web", " ".join(words[30100:30500])),
+        "books/short#0": Document("books/short#0", "books", "A tiny document."),
+        "books/short#1": Document("books/short#1", "books", "a   tiny document"),
+        "books/empty#0": Document("books/empty#0", "books", "... !!!"),
+    }
+    for i, text in enumerate(base[3:]):
+        docs[f"news/u#{i}"] = Document(f"news/u#{i}", "news", text)
+    return docs
+
+
+def test_planted_jaccards_are_what_the_tests_assume(corpus):
+    assert reference_jaccard(corpus["web/a#0"].text, corpus["web/a#1"].text) >= 0.8
+    assert reference_jaccard(corpus["web/a#1"].text, corpus["web/a#2"].text) >= 0.8
+    assert reference_jaccard(corpus["web/a#0"].text, corpus["web/a#2"].text) < 0.8
+    assert 0.5 < reference_jaccard(corpus["web/c#0"].text, corpus["web/c#1"].text) < 0.7
+
+
+@pytest.fixture(scope="module")
+def result(corpus, tmp_path_factory) -> dict:
+    return run_dedup(list(corpus.values()), tmp_path_factory.mktemp("near"))
+
+
+def test_every_document_comes_out_exactly_once(corpus, result):
+    ids = [r["id"] for r in result["kept"]] + [r["id"] for r in result["removed"]]
+    assert sorted(ids) == sorted(corpus)
+    assert not result["failed"]
+
+
+def test_transitive_cluster_collapses_to_one_kept(result):
+    removed = {r["id"]: r for r in result["removed"]}
+    assert removed["web/a#1"]["meta"]["duplicate_of"] == "web/a#0"
+    assert removed["web/a#2"]["meta"]["duplicate_of"] == "web/a#0"
+    assert all(r["reason"] == "dedup.near" for r in removed.values())
+    clusters = {r["id"]: r for r in result["clusters"]}
+    assert {clusters[i]["cluster_id"] for i in ("web/a#0", "web/a#1", "web/a#2")} == {"near-web/a#0"}
+    assert clusters["web/a#0"]["kept"] and not clusters["web/a#1"]["kept"]
+
+
+def test_source_priority_beats_id_order(result):
+    removed = {r["id"]: r for r in result["removed"]}
+    assert removed["web/b#0"]["meta"]["duplicate_of"] == "wikipedia/z#9"
+    assert "wikipedia/z#9" in {r["id"] for r in result["kept"]}
+
+
+def test_dissimilar_and_unrelated_documents_are_kept(result):
+    kept = {r["id"] for r in result["kept"]}
+    assert {"web/c#0", "web/c#1", "news/u#0", "news/u#4", "books/empty#0"} <= kept
+    clustered = {r["id"] for r in result["clusters"]}
+    assert not clustered & {"web/c#0", "web/c#1", "books/empty#0"}
+
+
+def test_short_documents_shingle_as_one_and_match_only_when_equal(result):
+    removed = {r["id"]: r for r in result["removed"]}
+    assert removed["books/short#1"]["meta"]["duplicate_of"] == "books/short#0"
+
+
+def test_identical_documents_always_cluster(tmp_path):
+    words = words_of_book()
+    docs = []
+    for i in range(6):
+        text = " ".join(words[5000 + i * 300 : 5000 + i * 300 + 300])
+        docs += [Document(f"web/x{i}#0", "web", text), Document(f"c4/x{i}#1", "c4", text)]
+    out = run_dedup(docs, tmp_path)
+    assert sorted(r["id"] for r in out["removed"]) == sorted(f"web/x{i}#0" for i in range(6))
+    assert len(out["clusters"]) == 12
+
+
+def test_without_verification_candidates_merge(corpus, tmp_path):
+    cfg = load_config(overrides=["dedup.verify=none", "dedup.bands=32", "dedup.rows=2", "dedup.num_perm=64"])
+    out = run_dedup([corpus["web/c#0"], corpus["web/c#1"]], tmp_path, cfg)
+    assert [r["id"] for r in out["removed"]] == ["web/c#1"]
+
+
+def test_same_result_with_one_and_two_workers(corpus, tmp_path):
+    docs = list(corpus.values())
+    one = run_dedup(docs, tmp_path / "one", options=["--direct_num_workers=1"])
+    two = run_dedup(
+        docs[::-1],
+        tmp_path / "two",
+        options=["--direct_num_workers=2", "--direct_running_mode=multi_processing"],
+    )
+    assert one == two
+    assert one["removed"]
