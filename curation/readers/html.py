@@ -20,9 +20,20 @@ _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)
 _HTTP_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 # WHATWG: these labels are decoded as their supersets by browsers, so pages labelled with them use them.
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252", "latin-1": "cp1252",
-              "ascii": "cp1252", "us-ascii": "cp1252", "iso-8859-9": "cp1254", "tis-620": "cp874",
-              "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "shift_jis": "cp932", "x-sjis": "cp932"}
+_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+    "iso-8859-9": "cp1254",
+    "tis-620": "cp874",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "shift_jis": "cp932",
+    "x-sjis": "cp932",
+}
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -69,7 +80,9 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]
     return body.decode(detected, "replace"), detected
 
 
-def read_html(stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None) -> Iterator[Document | Failure]:
+def read_html(
+    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
+) -> Iterator[Document | Failure]:
     """One HTML file (.html, .htm, optionally compressed) -> one document holding the decoded raw HTML."""
     opts = reader_options(options)
     limit = int(opts["max_document_bytes"])

@@ -58,7 +58,9 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def read_text(stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None) -> Iterator[Document | Failure]:
+def read_text(
+    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
+) -> Iterator[Document | Failure]:
     """One plain-text file (.txt, optionally compressed) -> one document, newlines normalised to LF."""
     opts = reader_options(options)
     limit = int(opts["max_document_bytes"])
@@ -83,7 +85,9 @@ def read_text(stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | N
     )
 
 
-def read_lines(stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None) -> Iterator[Document | Failure]:
+def read_lines(
+    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
+) -> Iterator[Document | Failure]:
     """One document per non-empty line (position = 1-based line number); over-long lines are skipped."""
     opts = reader_options(options)
     limit = int(opts["max_document_bytes"])

@@ -86,16 +86,25 @@ def record_to_document(record: ArcWarcRecord, file: SourceFile, offset: int, lim
         return Document(id=doc_id, source=file.source, text="", url=url, meta=meta, reason="read.http_status")
     body, total, truncated = _read_payload(record, limit)
     if truncated:
-        return Failure(file.source, f"{file.path}:{offset}", "truncated record: fewer bytes than Content-Length", "read", total)
+        return Failure(
+            file.source, f"{file.path}:{offset}", "truncated record: fewer bytes than Content-Length", "read", total
+        )
     if total > limit:
         skip = too_large_document(file, offset, total, limit)
         skip.url, skip.meta = url, {**meta, **skip.meta}
         return skip
     if record.rec_type == "conversion" or mime == "text/plain":
         text, _ = decode_text(body)
-        return Document(id=doc_id, source=file.source, text=normalize_newlines(text).strip(), url=url,
-                        meta={**meta, "content_type": "text/plain"})
-    is_html = mime in ("text/html", "application/xhtml+xml") or (mime in ("", "application/octet-stream") and _looks_like_html(body))
+        return Document(
+            id=doc_id,
+            source=file.source,
+            text=normalize_newlines(text).strip(),
+            url=url,
+            meta={**meta, "content_type": "text/plain"},
+        )
+    is_html = mime in ("text/html", "application/xhtml+xml") or (
+        mime in ("", "application/octet-stream") and _looks_like_html(body)
+    )
     if not is_html:
         return Document(id=doc_id, source=file.source, text="", url=url, meta=meta, reason="read.non_html")
     text, encoding = decode_html(body, charset_from_content_type(content_type))
@@ -103,7 +112,9 @@ def record_to_document(record: ArcWarcRecord, file: SourceFile, offset: int, lim
     return Document(id=doc_id, source=file.source, text=text, url=url, meta=meta)
 
 
-def read_warc(stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None) -> Iterator[Document | Failure]:
+def read_warc(
+    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
+) -> Iterator[Document | Failure]:
     """Yield documents, counted skips and Failures for each record of a WARC/ARC/WET file (never raises)."""
     limit = int(reader_options(options)["max_document_bytes"])
     iterator = ArchiveIterator(stream, arc2warc=True, ensure_http_headers=False)

@@ -34,8 +34,27 @@ _CHUNK = 1 << 20
 # Canonical (English) names of the File, Media and Category namespaces, valid on every wiki.
 _ALWAYS_DROPPED_PREFIXES = frozenset({"file", "image", "media", "category"})
 _DROPPED_TAGS = frozenset(
-    {"ref", "references", "gallery", "timeline", "imagemap", "score", "math", "chem", "graph", "templatedata",
-     "table", "syntaxhighlight", "source", "mapframe", "maplink", "inputbox", "categorytree", "noinclude", "indicator"}
+    {
+        "ref",
+        "references",
+        "gallery",
+        "timeline",
+        "imagemap",
+        "score",
+        "math",
+        "chem",
+        "graph",
+        "templatedata",
+        "table",
+        "syntaxhighlight",
+        "source",
+        "mapframe",
+        "maplink",
+        "inputbox",
+        "categorytree",
+        "noinclude",
+        "indicator",
+    }
 )
 _LIST_MARKUP = frozenset({"*", "#"})
 _LANG_PREFIX = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$")
@@ -44,6 +63,10 @@ _EMPTY_PARENS = re.compile(r"\(\s*[,;:]?\s*\)")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:])")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_REF_SELF_CLOSING = re.compile(r"<ref\b[^>]*/>", re.IGNORECASE)
+_REF_PAIRED = re.compile(r"<ref\b[^>]*>.*?</ref\s*>", re.IGNORECASE | re.DOTALL)
+_INNERMOST_TEMPLATE = re.compile(r"\{\{(?!\{)[^{}]*\}\}")
 
 
 class UnsafeXMLError(ValueError):
@@ -175,21 +198,26 @@ def _render(code: Wikicode, dropped: frozenset[str], out: list[str]) -> None:
             continue
 
 
-def _drop_empty_sections(text: str) -> str:
-    """Remove headings whose section has no text (left behind by removed tables, galleries, lists of links)."""
-    blocks = text.split("\n\n")
-    kept: list[str] = []
-    for block in blocks:
-        lines = block.split("\n")
-        is_heading_only = len(lines) == 1 and kept and kept[-1] is not None
-        kept.append(block) if not is_heading_only else kept.append(block)
-    return "\n\n".join(kept)
+def strip_templates_and_refs(wikitext: str) -> str:
+    """Fast regex pre-pass: drop comments, <ref>s and innermost-first balanced {{templates}} before parsing.
+
+    The mwparserfromhell tree builder is pure Python and templates are most of its nodes, so removing
+    them here first is ~2-3x faster overall; whatever this misses is still removed by the parser.
+    """
+    text = _COMMENT.sub("", wikitext)
+    text = _REF_SELF_CLOSING.sub("", text)
+    text = _REF_PAIRED.sub("", text)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _INNERMOST_TEMPLATE.sub("", text)
+    return text
 
 
 def wikitext_to_text(wikitext: str, dropped_prefixes: frozenset[str] = _ALWAYS_DROPPED_PREFIXES) -> str:
     """Plain text of an article's wikitext: link text kept; templates, refs, tables, files and categories removed."""
     out: list[str] = []
-    _render(mwparserfromhell.parse(wikitext), dropped_prefixes, out)
+    _render(mwparserfromhell.parse(strip_templates_and_refs(wikitext)), dropped_prefixes, out)
     text = _MAGIC_WORD.sub("", "".join(out))
     text = _EMPTY_PARENS.sub("", text)
     lines = []
@@ -227,19 +255,29 @@ def _page_url(site: Mapping[str, str], title: str) -> str | None:
     return base.rsplit("/", 1)[0] + "/" + title.replace(" ", "_")
 
 
-def _page_to_document(page: Mapping[str, Any], handler: _DumpHandler, file: SourceFile, opts: Mapping[str, Any]) -> Document | Failure:
+def _page_to_document(
+    page: Mapping[str, Any], handler: _DumpHandler, file: SourceFile, opts: Mapping[str, Any]
+) -> Document | Failure:
     """One parsed <page> -> an article document or a counted skip (namespace, redirect, too large)."""
     title = page.get("title", "")
     page_id = page.get("id") or f"offset{page['offset']}"
     meta: dict[str, Any] = {"page_id": page_id, "namespace": None, "timestamp": page.get("timestamp")}
     if handler.site.get("dbname"):
         meta["wiki"] = handler.site["dbname"]
-    doc = Document(id=make_id(file.source, file.relpath, page_id), source=file.source, text="", title=title,
-                   url=_page_url(handler.site, title), meta=meta)
+    doc = Document(
+        id=make_id(file.source, file.relpath, page_id),
+        source=file.source,
+        text="",
+        title=title,
+        url=_page_url(handler.site, title),
+        meta=meta,
+    )
     try:
         namespace = int(page.get("ns", "0"))
     except ValueError:
-        return Failure(file.source, f"{file.path}:{page['offset']}", f"page {page_id}: bad <ns> {page.get('ns')!r}", "read")
+        return Failure(
+            file.source, f"{file.path}:{page['offset']}", f"page {page_id}: bad <ns> {page.get('ns')!r}", "read"
+        )
     meta["namespace"] = namespace
     wikitext = page.get("text", "")
     if namespace not in set(opts["wikipedia"]["namespaces"]):
@@ -260,7 +298,9 @@ def _page_to_document(page: Mapping[str, Any], handler: _DumpHandler, file: Sour
     return doc
 
 
-def read_wikipedia(stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None) -> Iterator[Document | Failure]:
+def read_wikipedia(
+    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
+) -> Iterator[Document | Failure]:
     """Stream a MediaWiki XML dump: one document per main-namespace article, counted skips for the rest."""
     opts = reader_options(options)
     parser = expat.ParserCreate()
