@@ -1,0 +1,512 @@
+"""Test-set decontamination: a compact hashed n-gram index of evaluation items and the matcher.
+
+The index holds, for every evaluation item, the 64-bit hashes of its word n-grams (13 by default,
+words as `curation.text.ngram_words` defines them) as one sorted `uint64` array with a parallel
+`int32` item array: 12 bytes per (n-gram, item) pair, so 10 million eval n-grams take 120 MB.
+Lookups are exact hash lookups (`np.searchsorted`); a false match needs a 64-bit collision, about
+`doc_ngrams * index_ngrams / 2**64` (1e-7 for a 10,000-word document against 10^8 n-grams).
+
+With `fuzzy: true` the index also holds, for each n-gram, the n hashes of the n-gram with one word
+position masked, so a copy with one word substituted in every n consecutive words still matches.
+
+Hashing is vectorised: word hashes are polynomial hashes of the UTF-8 bytes computed with
+`np.add.reduceat`, n-gram hashes come from a prefix sum of position-weighted word hashes
+(wrap-around `uint64` arithmetic, multipliers odd so they are invertible mod 2**64), then mixed
+with the splitmix64 finaliser. Hashes are stable across processes and machines.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from curation.schema import Document
+from curation.text import ngram_text, ngram_word_spans, ngram_words
+
+FORMAT_VERSION = 1
+_U64 = np.uint64
+_BYTE_MUL = 0x9E3779B97F4A7C15  # odd: invertible mod 2**64
+_WORD_MUL = 0xC2B2AE3D27D4EB4F  # odd: invertible mod 2**64
+_EXACT_SALT = _U64(0x243F6A8885A308D3)
+_MASK_SALT = _U64(0x13198A2E03707344)
+_EMPTY = np.zeros(0, dtype=np.uint64)
+
+
+class IndexFormatError(ValueError):
+    """An index file that cannot be used with the given configuration."""
+
+
+# --- vectorised hashing ------------------------------------------------------------------------
+
+
+class _Powers:
+    """mul**i and mul**-i mod 2**64 for i < len, grown on demand (shared by every call)."""
+
+    def __init__(self, mul: int):
+        self.mul = _U64(mul)
+        self.inv = _U64(pow(mul, -1, 1 << 64))
+        self.fwd = np.ones(1, dtype=np.uint64)
+        self.back = np.ones(1, dtype=np.uint64)
+
+    def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if n > len(self.fwd):
+            size = max(n, 2 * len(self.fwd), 4096)
+            self.fwd = np.concatenate(([_U64(1)], np.cumprod(np.full(size - 1, self.mul, dtype=np.uint64))))
+            self.back = np.concatenate(([_U64(1)], np.cumprod(np.full(size - 1, self.inv, dtype=np.uint64))))
+        return self.fwd[:n], self.back[:n]
+
+
+_BYTE_POW = _Powers(_BYTE_MUL)
+_WORD_POW = _Powers(_WORD_MUL)
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser, element-wise (spreads polynomial hashes over all 64 bits)."""
+    z = z ^ (z >> _U64(30))
+    z = z * _U64(0xBF58476D1CE4E5B9)
+    z = z ^ (z >> _U64(27))
+    z = z * _U64(0x94D049BB133111EB)
+    return z ^ (z >> _U64(31))
+
+
+def word_hashes(words: Sequence[str]) -> np.ndarray:
+    """Stable 64-bit hash per word (words must not contain spaces), computed without a Python loop."""
+    if not words:
+        return _EMPTY
+    data = np.frombuffer(" ".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    sep = data == 32
+    starts = np.flatnonzero(np.concatenate(([True], sep[:-1])))
+    fwd, back = _BYTE_POW.get(len(data))
+    weighted = data.astype(np.uint64) * fwd
+    weighted[sep] = 0
+    return _mix(np.add.reduceat(weighted, starts) * back[starts])
+
+
+def _window_sums(word_h: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window start i: sum_j word_h[i+j] * W**(i+j), the weighted words, and W**-i."""
+    count = len(word_h) - n + 1
+    fwd, back = _WORD_POW.get(len(word_h))
+    weighted = word_h * fwd
+    prefix = np.concatenate(([_U64(0)], np.cumsum(weighted, dtype=np.uint64)))
+    return prefix[n:] - prefix[:count], weighted, back[:count]
+
+
+def ngram_hashes(word_h: np.ndarray, n: int) -> np.ndarray:
+    """Hash of every contiguous n-word window (index i = window starting at word i)."""
+    if len(word_h) < n:
+        return _EMPTY
+    sums, _, back = _window_sums(word_h, n)
+    return _mix(sums * back + _EXACT_SALT)
+
+
+def masked_ngram_hashes(word_h: np.ndarray, n: int) -> np.ndarray:
+    """Shape (n, windows): hash of each n-word window with word j left out (one-word edit tolerance)."""
+    if len(word_h) < n:
+        return np.zeros((n, 0), dtype=np.uint64)
+    sums, weighted, back = _window_sums(word_h, n)
+    count = len(sums)
+    out = np.empty((n, count), dtype=np.uint64)
+    for j in range(n):
+        out[j] = _mix((sums - weighted[j : j + count]) * back + _MASK_SALT + _U64(j))
+    return out
+
+
+def text_ngram_hashes(text: str, n: int) -> np.ndarray:
+    """Hashes of the word n-grams of `text` (normalised: NFKC, case-folded, punctuation ignored)."""
+    return ngram_hashes(word_hashes(ngram_words(text)), n)
+
+
+def normalize_title(title: str) -> str:
+    """Title key for the Wikipedia rule: the title's n-gram words joined by one space."""
+    return " ".join(ngram_words(title.replace("_", " ")))
+
+
+# --- the index ---------------------------------------------------------------------------------
+
+
+@dataclass
+class EvalItem:
+    """One evaluation item: the text to protect, cut into segments no n-gram may cross."""
+
+    benchmark: str
+    item_id: str
+    segments: list[str]
+
+
+@dataclass
+class DecontamIndex:
+    """Sorted n-gram hashes of all eval items plus per-item metadata and protected Wikipedia titles."""
+
+    n: int
+    hashes: np.ndarray  # uint64, sorted
+    items: np.ndarray  # int32, item of each hash
+    item_ngrams: np.ndarray  # int32, distinct n-grams per item (before frequency pruning)
+    item_benchmark: np.ndarray  # int16 into `benchmarks`
+    item_ids: np.ndarray  # str
+    benchmarks: list[str]
+    fuzzy_hashes: np.ndarray = field(default_factory=lambda: _EMPTY)
+    fuzzy_items: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    titles: dict[str, str] = field(default_factory=dict)  # normalised title -> benchmark
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fuzzy(self) -> bool:
+        """Whether one-word-masked n-grams were indexed."""
+        return len(self.fuzzy_hashes) > 0
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the lookup arrays."""
+        return sum(a.nbytes for a in (self.hashes, self.items, self.fuzzy_hashes, self.fuzzy_items))
+
+
+def _item_hashes(item: EvalItem, n: int, fuzzy: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct exact and (if fuzzy) masked n-gram hashes of one item over all its segments."""
+    exact, masked = [], []
+    for segment in item.segments:
+        wh = word_hashes(ngram_words(segment))
+        exact.append(ngram_hashes(wh, n))
+        if fuzzy:
+            masked.append(masked_ngram_hashes(wh, n).ravel())
+    ex = np.unique(np.concatenate(exact)) if exact else _EMPTY
+    mk = np.unique(np.concatenate(masked)) if masked else _EMPTY
+    return ex, mk
+
+
+def _sorted_pairs(hash_parts: list[np.ndarray], item_parts: list[np.ndarray], max_items: int) -> tuple:
+    """Concatenate (hash, item) pairs, sort by hash then item, drop hashes shared by > max_items items."""
+    if not hash_parts:
+        return _EMPTY, np.zeros(0, dtype=np.int32), 0
+    hashes = np.concatenate(hash_parts)
+    items = np.concatenate(item_parts).astype(np.int32)
+    order = np.lexsort((items, hashes))
+    hashes, items = hashes[order], items[order]
+    dropped = 0
+    if max_items > 0 and len(hashes):
+        _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
+        frequent = counts > max_items
+        if frequent.any():
+            keep = ~np.repeat(frequent, counts)
+            dropped = int(frequent.sum())
+            hashes, items = hashes[keep], items[keep]
+    return hashes, items, dropped
+
+
+def build_index(
+    items: Iterable[EvalItem], section: Mapping[str, Any], titles: Mapping[str, str] | None = None
+) -> DecontamIndex:
+    """Build the index from eval items with the `decontaminate` config section (n, fuzzy, pruning)."""
+    started = time.perf_counter()
+    n = int(section.get("ngram", 13))
+    fuzzy = bool(section.get("fuzzy", False))
+    max_items = int(section.get("max_items_per_ngram", 0) or 0)
+    bench_names: list[str] = []
+    bench_pos: dict[str, int] = {}
+    ex_h, ex_i, mk_h, mk_i = [], [], [], []
+    item_ngrams, item_bench, item_ids = [], [], []
+    short = {}
+    for idx, item in enumerate(items):
+        if item.benchmark not in bench_pos:
+            bench_pos[item.benchmark] = len(bench_names)
+            bench_names.append(item.benchmark)
+        ex, mk = _item_hashes(item, n, fuzzy)
+        if not len(ex):
+            short[item.benchmark] = short.get(item.benchmark, 0) + 1
+        ex_h.append(ex)
+        ex_i.append(np.full(len(ex), idx, dtype=np.int32))
+        if fuzzy:
+            mk_h.append(mk)
+            mk_i.append(np.full(len(mk), idx, dtype=np.int32))
+        item_ngrams.append(len(ex))
+        item_bench.append(bench_pos[item.benchmark])
+        item_ids.append(item.item_id)
+    hashes, item_of, dropped = _sorted_pairs(ex_h, ex_i, max_items)
+    fz_hashes, fz_items, fz_dropped = _sorted_pairs(mk_h, mk_i, max_items) if fuzzy else (_EMPTY, ex_i[:0], 0)
+    per_bench = {b: int(np.sum(np.array(item_bench) == i)) for i, b in enumerate(bench_names)}
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "ngram": n,
+        "fuzzy": fuzzy,
+        "max_items_per_ngram": max_items,
+        "items": len(item_ids),
+        "items_per_benchmark": per_bench,
+        "items_shorter_than_ngram": short,
+        "ngrams": int(len(hashes)),
+        "frequent_ngrams_dropped": dropped + fz_dropped,
+        "build_seconds": round(time.perf_counter() - started, 3),
+    }
+    return DecontamIndex(
+        n=n,
+        hashes=hashes,
+        items=item_of,
+        item_ngrams=np.asarray(item_ngrams, dtype=np.int32),
+        item_benchmark=np.asarray(item_bench, dtype=np.int16),
+        item_ids=np.asarray(item_ids, dtype=str),
+        benchmarks=bench_names,
+        fuzzy_hashes=fz_hashes,
+        fuzzy_items=fz_items if fuzzy else np.zeros(0, dtype=np.int32),
+        titles={normalize_title(t): b for t, b in (titles or {}).items() if normalize_title(t)},
+        meta=meta,
+    )
+
+
+def save_index(index: DecontamIndex, stream: BinaryIO) -> None:
+    """Write the index as one uncompressed `.npz` (no pickle) to a binary stream."""
+    titles = sorted(index.titles.items())
+    meta = dict(index.meta, benchmarks=index.benchmarks)
+    np.savez(
+        stream,
+        hashes=index.hashes,
+        items=index.items,
+        item_ngrams=index.item_ngrams,
+        item_benchmark=index.item_benchmark,
+        item_ids=index.item_ids if len(index.item_ids) else np.zeros(0, dtype="<U1"),
+        fuzzy_hashes=index.fuzzy_hashes,
+        fuzzy_items=index.fuzzy_items,
+        title_keys=np.asarray([t for t, _ in titles] or [""][:0], dtype=str),
+        title_benchmarks=np.asarray([b for _, b in titles] or [""][:0], dtype=str),
+        meta=np.asarray(json.dumps(meta, sort_keys=True)),
+    )
+
+
+def load_index(stream: BinaryIO | bytes) -> DecontamIndex:
+    """Read an index written by `save_index` (from bytes or a binary stream)."""
+    data = stream if isinstance(stream, bytes | bytearray) else stream.read()
+    try:
+        npz = np.load(io.BytesIO(data), allow_pickle=False)
+        meta = json.loads(str(npz["meta"]))
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise IndexFormatError(f"index format {meta.get('format_version')} != {FORMAT_VERSION}")
+        return DecontamIndex(
+            n=int(meta["ngram"]),
+            hashes=npz["hashes"],
+            items=npz["items"],
+            item_ngrams=npz["item_ngrams"],
+            item_benchmark=npz["item_benchmark"],
+            item_ids=npz["item_ids"],
+            benchmarks=list(meta.pop("benchmarks")),
+            fuzzy_hashes=npz["fuzzy_hashes"],
+            fuzzy_items=npz["fuzzy_items"],
+            titles=dict(zip(npz["title_keys"].tolist(), npz["title_benchmarks"].tolist(), strict=True)),
+            meta=meta,
+        )
+    except (ValueError, KeyError, OSError) as exc:
+        if isinstance(exc, IndexFormatError):
+            raise
+        raise IndexFormatError(f"not a decontamination index: {exc}") from None
+
+
+def check_compatible(index: DecontamIndex, section: Mapping[str, Any]) -> None:
+    """Fail early when the run config asks for an n the index was not built with."""
+    n = int(section.get("ngram", index.n))
+    if n != index.n:
+        raise IndexFormatError(f"decontaminate.ngram={n} but the index was built with ngram={index.n}; rebuild it")
+
+
+# --- matching ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemMatch:
+    """An eval item a document overlaps: how many windows matched and where (word positions)."""
+
+    item: int
+    benchmark: str
+    item_id: str
+    matched_ngrams: int
+    jaccard: float
+    windows: np.ndarray  # sorted word positions of matching n-word windows in the document
+
+
+def _lookup(keys: np.ndarray, positions: np.ndarray, hashes: np.ndarray, items: np.ndarray) -> tuple:
+    """All (position, item, hash) triples where a key equals an index hash (duplicates expanded)."""
+    if not len(keys) or not len(hashes):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, _EMPTY
+    lo = np.searchsorted(hashes, keys, side="left")
+    hit = lo < len(hashes)
+    hit[hit] = hashes[lo[hit]] == keys[hit]
+    if not hit.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, _EMPTY
+    keys, positions, lo = keys[hit], positions[hit], lo[hit]
+    hi = np.searchsorted(hashes, keys, side="right")
+    counts = hi - lo
+    if (counts == 1).all():
+        return positions, items[lo].astype(np.int64), keys
+    rep = np.repeat(np.arange(len(keys)), counts)
+    offsets = np.arange(len(rep)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return positions[rep], items[lo[rep] + offsets].astype(np.int64), keys[rep]
+
+
+def match_words(index: DecontamIndex, words: Sequence[str], section: Mapping[str, Any]) -> list[ItemMatch]:
+    """Eval items the word sequence overlaps, best first (most matched windows, then item order)."""
+    n = index.n
+    wh = word_hashes(words)
+    grams = ngram_hashes(wh, n)
+    if not len(grams):
+        return []
+    positions = np.arange(len(grams), dtype=np.int64)
+    pos, item, key = _lookup(grams, positions, index.hashes, index.items)
+    use_fuzzy = index.fuzzy and section.get("policy", "overlap") == "overlap"
+    if use_fuzzy:
+        masked = masked_ngram_hashes(wh, n)
+        fpos, fitem, _ = _lookup(masked.ravel(), np.tile(positions, n), index.fuzzy_hashes, index.fuzzy_items)
+        win_pos, win_item = np.concatenate((pos, fpos)), np.concatenate((item, fitem))
+    else:
+        win_pos, win_item = pos, item
+    if not len(win_item):
+        return []
+    doc_distinct = len(np.unique(grams))
+    # distinct exact hashes per item (Jaccard numerator)
+    inter = {}
+    if len(item):
+        pairs = np.unique(np.stack((item.astype(np.uint64), key)), axis=1)
+        u_items, u_counts = np.unique(pairs[0].astype(np.int64), return_counts=True)
+        inter = dict(zip(u_items.tolist(), u_counts.tolist(), strict=True))
+    order = np.lexsort((win_pos, win_item))
+    win_item, win_pos = win_item[order], win_pos[order]
+    bounds = np.flatnonzero(np.concatenate(([True], win_item[1:] != win_item[:-1], [True])))
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        it = int(win_item[a])
+        windows = np.unique(win_pos[a:b])
+        shared = inter.get(it, 0)
+        union = doc_distinct + int(index.item_ngrams[it]) - shared
+        out.append(
+            ItemMatch(
+                item=it,
+                benchmark=index.benchmarks[int(index.item_benchmark[it])],
+                item_id=str(index.item_ids[it]),
+                matched_ngrams=len(windows),
+                jaccard=shared / union if union else 0.0,
+                windows=windows,
+            )
+        )
+    out.sort(key=lambda m: (-m.matched_ngrams, m.item))
+    return out
+
+
+def is_contaminating(match: ItemMatch, section: Mapping[str, Any]) -> bool:
+    """The policy decision for one (document, item) pair: `overlap` (containment) or `jaccard`."""
+    if section.get("policy", "overlap") == "jaccard":
+        return match.jaccard > float(section.get("jaccard_threshold", 0.8))
+    return match.matched_ngrams >= int(section.get("min_matched_ngrams", 1))
+
+
+def _word_intervals(windows: np.ndarray, n: int) -> list[tuple[int, int]]:
+    """Merge n-word windows starting at `windows` into [first_word, end_word) intervals."""
+    out: list[tuple[int, int]] = []
+    for w in windows.tolist():
+        if out and w <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], w + n))
+        else:
+            out.append((w, w + n))
+    return out
+
+
+def _offset_map(text: str, norm: str) -> list[int] | None:
+    """Original-text offset of each character of `norm` (= NFKC of text), or None if unmappable."""
+    if norm == text:
+        return None
+    mapping: list[int] = []
+    for k, ch in enumerate(text):
+        mapping.extend([k] * len(unicodedata.normalize("NFKC", ch)))
+    return mapping if len(mapping) == len(norm) else []
+
+
+def _char_span(text: str, spans: list[tuple[int, int]], words: tuple[int, int]) -> tuple[int, int]:
+    """Character interval of a word interval in the NFKC text."""
+    return spans[words[0]][0], spans[words[1] - 1][1]
+
+
+def _example_span(norm: str, spans: list[tuple[int, int]], match: ItemMatch, n: int, limit: int) -> str:
+    """The first matched stretch of the document (NFKC text), at most `limit` characters."""
+    first = _word_intervals(match.windows, n)[0]
+    start, end = _char_span(norm, spans, first)
+    return norm[start : min(end, start + limit)]
+
+
+def _cut(doc: Document, norm: str, spans, flagged: list[ItemMatch], n: int, section) -> bool:
+    """Cut matched spans plus a margin out of `doc.text`; False when too little would remain."""
+    margin = int(section.get("cut_margin_chars", 200))
+    min_piece = int(section.get("cut_min_piece_chars", 200))
+    max_pieces = int(section.get("cut_max_pieces", 10))
+    mapping = _offset_map(doc.text, norm)
+    if mapping == []:
+        return False  # NFKC changed lengths in a way we cannot map back: drop instead of guessing
+    windows = np.unique(np.concatenate([m.windows for m in flagged]))
+    cuts: list[list[int]] = []
+    for interval in _word_intervals(windows, n):
+        start, end = _char_span(norm, spans, interval)
+        if mapping is not None:
+            start, end = mapping[start], mapping[end - 1] + 1
+        start, end = max(0, start - margin), min(len(doc.text), end + margin)
+        if cuts and start <= cuts[-1][1]:
+            cuts[-1][1] = max(cuts[-1][1], end)
+        else:
+            cuts.append([start, end])
+    pieces, prev = [], 0
+    for start, end in cuts:
+        pieces.append(doc.text[prev:start])
+        prev = end
+    pieces.append(doc.text[prev:])
+    kept = [p.strip() for p in pieces if len(p.strip()) >= min_piece]
+    if not kept or len(kept) > max_pieces:
+        return False
+    removed_chars = len(doc.text) - sum(len(p) for p in kept)
+    doc.meta["decontam_cut"] = {
+        "spans": cuts,
+        "chars_removed": removed_chars,
+        "benchmarks": sorted({m.benchmark for m in flagged}),
+        "item_ids": [m.item_id for m in flagged],
+    }
+    doc.text = "\n\n".join(kept)
+    return True
+
+
+def decontaminate_document(
+    doc: Document, index: DecontamIndex, section: Mapping[str, Any]
+) -> tuple[bool, list[dict[str, Any]]]:
+    """Check one document; returns (removed?, match rows). Sets `doc.reason`, or cuts its text in cut mode."""
+    limit = int(section.get("example_span_chars", 300))
+    max_rows = int(section.get("max_matches_per_doc", 10))
+    if doc.title and doc.source in section.get("title_sources", ["wikipedia"]) and index.titles:
+        bench = index.titles.get(normalize_title(doc.title))
+        if bench is not None:
+            doc.reason = "decontaminate.wikipedia_title"
+            row = {
+                "id": doc.id,
+                "benchmark": bench,
+                "item_id": doc.title,
+                "matched_ngrams": 0,
+                "example_span": doc.title,
+            }
+            return True, [row]
+    flagged = [m for m in match_words(index, ngram_words(doc.text), section) if is_contaminating(m, section)]
+    if not flagged:
+        return False, []
+    norm = ngram_text(doc.text)
+    spans = ngram_word_spans(doc.text)
+    rows = [
+        {
+            "id": doc.id,
+            "benchmark": m.benchmark,
+            "item_id": m.item_id,
+            "matched_ngrams": m.matched_ngrams,
+            "example_span": _example_span(norm, spans, m, index.n, limit),
+        }
+        for m in flagged[:max_rows]
+    ]
+    cut_mode = section.get("action", "drop") == "cut" and section.get("policy", "overlap") == "overlap"
+    if cut_mode and _cut(doc, norm, spans, flagged, index.n, section):
+        return False, rows
+    doc.reason = f"decontaminate.{flagged[0].benchmark}"
+    return True, rows

@@ -1,0 +1,84 @@
+"""The Decontaminate PTransform on the DirectRunner, index read through Beam FileSystems."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from curation.config import load_config
+from curation.decontam import build_index, save_index
+from curation.evalsets import load_evalsets, parse_evalset_spec
+from curation.schema import Document
+from pipelines.decontam import Decontaminate, write_matches_bytes
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+FIXTURES = REPO / "tests" / "data" / "decontam"
+
+
+def test_decontaminate_routes_every_document_once(tmp_path):
+    cfg = load_config()
+    specs = [
+        parse_evalset_spec(f"gsm8k={FIXTURES / 'gsm8k_test_head40.jsonl'}"),
+        parse_evalset_spec(f"wikitext2={FIXTURES / 'wikitext2_test_head120.txt'}"),
+    ]
+    items, titles = load_evalsets(specs)
+    index_path = tmp_path / "index.npz"
+    with open(index_path, "wb") as fh:
+        save_index(build_index(items, cfg["decontaminate"], titles), fh)
+
+    question = json.loads((FIXTURES / "gsm8k_test_head40.jsonl").read_text("utf-8").split("\n")[12])["question"]
+    news = (SHARED / "news" / "lee" / "lee.cor").read_text("utf-8", "replace").splitlines()
+    book = gzip.decompress((SHARED / "books" / "gutenberg" / "pg42.txt.gz").read_bytes()).decode("utf-8")
+    docs = [Document(id=f"news#{i}", source="news", text=line) for i, line in enumerate(news[:20])]
+    docs.append(Document(id="news#contaminated", source="news", text="Reported today: " + question))
+    docs.append(
+        Document(id="books#jekyll", source="books", text=book[:20000] + "\n\n" + question + "\n\n" + book[20000:40000])
+    )
+    docs.append(Document(id="wiki#dufu", source="wikipedia", text="Du Fu was a Chinese poet.", title="Du Fu"))
+
+    cut_cfg = {**cfg, "decontaminate": {**cfg["decontaminate"], "action": "cut"}}
+    with TestPipeline() as p:
+        out = p | beam.Create(docs) | Decontaminate(cut_cfg, str(index_path))
+        assert_that(
+            out["removed"] | "RemovedIds" >> beam.Map(lambda d: (d.id, d.reason)),
+            equal_to([("news#contaminated", "decontaminate.gsm8k"), ("wiki#dufu", "decontaminate.wikipedia_title")]),
+            label="removed",
+        )
+        assert_that(
+            out["kept"] | "KeptIds" >> beam.Map(lambda d: (d.id, "decontam_cut" in d.meta, question in d.text)),
+            equal_to([(f"news#{i}", False, False) for i in range(20)] + [("books#jekyll", True, False)]),
+            label="kept",
+        )
+        assert_that(
+            out["matches"] | "MatchKeys" >> beam.Map(lambda r: (r["id"], r["benchmark"], r["item_id"])),
+            equal_to(
+                [
+                    ("news#contaminated", "gsm8k", "gsm8k/12"),
+                    ("books#jekyll", "gsm8k", "gsm8k/12"),
+                    ("wiki#dufu", "wikitext2", "Du Fu"),
+                ]
+            ),
+            label="matches",
+        )
+    # inputs were not mutated
+    assert docs[-2].reason is None and question in docs[-2].text
+
+
+def test_matches_parquet_bytes_are_sorted_and_typed():
+    rows = [
+        {"id": "b", "benchmark": "gsm8k", "item_id": "gsm8k/1", "matched_ngrams": 3, "example_span": "x"},
+        {"id": "a", "benchmark": "lambada", "item_id": "lambada/9", "matched_ngrams": 40, "example_span": "y"},
+    ]
+    table = pq.read_table(io.BytesIO(write_matches_bytes(rows)))
+    assert table.column_names == ["id", "benchmark", "item_id", "matched_ngrams", "example_span"]
+    assert table.column("id").to_pylist() == ["a", "b"]
+    assert table.column("matched_ngrams").to_pylist() == [40, 3]
+    assert pq.read_table(io.BytesIO(write_matches_bytes([]))).num_rows == 0
