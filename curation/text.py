@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -55,3 +56,49 @@ def ngram_words(text: str) -> list[str]:
 def ngram_word_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each `ngram_words` word in `ngram_text(text)`, for reporting and cutting."""
     return [m.span() for m in _NGRAM_WORD.finditer(ngram_text(text))]
+
+
+# --- Word and line tokenisation for the filters (see docs/filters.md) ---------------------------------
+
+# A token is a word (a run of letters/digits, allowing `.` `,` `:` `/` `@` `'` between them, so `3.14`,
+# `1,000`, `www.example.com`, `foo_bar`, `rock'n'roll` stay whole; English contraction suffixes `n't`,
+# `'s`, `'re`, `'ve`, `'ll`, `'d`, `'m` are split off as words of their own, as spaCy and NLTK do) or a
+# symbol token (`...`, `--`, a run of `_`, or any other single non-space, non-word character). This
+# approximates the spaCy tokenisation datatrove uses (measured in bench/bench_filters.py) with two
+# C-level regex passes and no per-character Python.
+_CONTRACTION_RE = re.compile(r"([nN]['’][tT]|['’](?:[sSmMdD]|[rR][eE]|[vV][eE]|[lL][lL]))(?![^\W_])")
+_WORD = r"[^\W_]\w*(?:[.,:/@'’][^\W_]\w*)*|['’](?:[sSmMdD]|[rR][eE]|[vV][eE]|[lL][lL])(?![^\W_])"
+_WORD_RE = re.compile(_WORD)
+_TOKEN_RE = re.compile(rf"{_WORD}|\.{{2,}}|-{{2,}}|_+|[^\w\s]")
+_DIGIT_WORD_RE = re.compile(r"(?<!\S)[\d_.,:/@'’]+(?!\S)")
+
+
+def _split_contractions(text: str) -> str:
+    """Put a space before contraction suffixes (`don't` -> `do n't`) so they become their own tokens."""
+    if "'" in text or "’" in text:
+        return _CONTRACTION_RE.sub(r" \1", text)
+    return text
+
+
+@functools.lru_cache(maxsize=4)
+def tokens(text: str) -> tuple[str, ...]:
+    """Every token (words and symbol tokens) in order; cached so the filter stages tokenise once."""
+    return tuple(_TOKEN_RE.findall(_split_contractions(text)))
+
+
+@functools.lru_cache(maxsize=4)
+def words(text: str) -> tuple[str, ...]:
+    """Word tokens only (tokens holding at least one letter or digit), in order."""
+    return tuple(_WORD_RE.findall(_split_contractions(text)))
+
+
+def count_alphabetic_words(word_list: tuple[str, ...] | list[str]) -> int:
+    """Number of words that contain at least one alphabetic character (not digits-only words)."""
+    if not word_list:
+        return 0
+    return len(word_list) - len(_DIGIT_WORD_RE.findall(" ".join(word_list)))
+
+
+def nonblank_lines(text: str) -> list[str]:
+    """Lines (`str.splitlines` boundaries) that hold something other than whitespace."""
+    return [line for line in text.splitlines() if line and not line.isspace()]

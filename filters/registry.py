@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from curation.schema import Document
-from filters import quality
+from filters import code, content, language, quality, repetition
 from filters.base import FilterStage
 
-FILTER_STAGES: dict[str, FilterStage] = {s.name: s for s in (quality.STAGE,)}
+FILTER_STAGES: dict[str, FilterStage] = {
+    s.name: s for s in (language.STAGE, content.STAGE, quality.STAGE, repetition.STAGE, code.STAGE)
+}
 
 
 def signal_names() -> list[str]:

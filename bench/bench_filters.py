@@ -1,0 +1,265 @@
+"""Benchmark: Gopher quality + repetition here vs datatrove, and fastText vs langdetect language ID.
+
+Run in the bench venv (datatrove and spaCy live only there):
+    python3 -m venv .venv-bench && .venv-bench/bin/pip install -e . -r bench/requirements-bench.txt
+    .venv-bench/bin/python bench/bench_filters.py [--data ../shared/data] [--max-docs 6000]
+
+Builds a mixed corpus of real documents from the shared sample data (see `build_corpus`), then, in one
+single-process run, prints docs/s and MB/s of both implementations, their ratio, keep/drop agreement and
+a table of disagreements by rule (our reason vs datatrove's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import gzip
+import json
+import random
+import re
+import sys
+import tarfile
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from curation.config import load_config  # noqa: E402
+from curation.schema import Document  # noqa: E402
+from filters.quality import decide_quality, quality_signals  # noqa: E402
+from filters.repetition import decide_repetition, repetition_signals  # noqa: E402
+
+
+def _jsonl(path: Path):
+    """Rows of a (possibly gzipped) JSON-lines file."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _book_windows(text: str, rng: random.Random, n: int) -> list[str]:
+    """`n` windows of 1-16 consecutive paragraphs from a book (varied lengths around the 50-word limit)."""
+    paras = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+    out = []
+    for _ in range(n):
+        size = rng.choice([1, 2, 3, 4, 6, 10, 16])
+        start = rng.randrange(0, max(1, len(paras) - size))
+        out.append("\n\n".join(paras[start : start + size]))
+    return out
+
+
+def _html_texts(data: Path) -> list[str]:
+    """Main text of the sample HTML pages and WARC responses, extracted with resiliparse."""
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+    out = []
+    for path in sorted((data / "web" / "html").rglob("*.html.gz")):
+        raw = gzip.decompress(path.read_bytes())
+        out.append(extract_plain_text(bytes_to_str(raw, detect_encoding(raw)), main_content=True))
+    for path in sorted((data / "web").rglob("*.warc.gz")):
+        if "malformed" in path.parts:
+            continue
+        with open(path, "rb") as fh:
+            for rec in ArchiveIterator(fh, record_types=WarcRecordType.response):
+                raw = rec.reader.read()
+                body = raw.split(b"\r\n\r\n", 1)[-1]
+                out.append(extract_plain_text(bytes_to_str(body, detect_encoding(body)), main_content=True))
+    return out
+
+
+def _wikipedia_texts(data: Path) -> list[str]:
+    """Plain text of the English Wikipedia sample pages (mwparserfromhell strip_code)."""
+    import mwparserfromhell
+
+    out = []
+    for path in sorted((data / "wikipedia" / "gensim").glob("enwiki*.bz2")):
+        with bz2.open(path) as fh:
+            for _, elem in ET.iterparse(fh):
+                if elem.tag.endswith("}text") and elem.text and not elem.text.lower().startswith("#redirect"):
+                    out.append(mwparserfromhell.parse(elem.text).strip_code())
+                if elem.tag.endswith("}page"):
+                    elem.clear()
+    return out
+
+
+def _code_texts(data: Path, rng: random.Random, n: int) -> list[str]:
+    """Source files from linguist samples and the repo tarballs (web pages are sometimes code too)."""
+    files = sorted(p for p in (data / "code" / "linguist").rglob("*") if p.is_file())
+    out = [p.read_text("utf-8", errors="replace") for p in rng.sample(files, min(n, len(files)))]
+    for tar in sorted((data / "code" / "repos").glob("*.tar.gz")):
+        with tarfile.open(tar) as tf:
+            for m in tf.getmembers():
+                if m.isfile() and m.size < 200_000 and not m.name.endswith(".png"):
+                    out.append(tf.extractfile(m).read().decode("utf-8", errors="replace"))
+    return out
+
+
+def build_corpus(data: Path, max_docs: int, seed: int = 0) -> list[tuple[str, str]]:
+    """(kind, text) pairs: web JSONL + extracted HTML, Wikipedia, book windows, news, eval-set passages, code.
+
+    CRLF is normalised to LF (as the readers do); empty texts are dropped.
+    """
+    rng = random.Random(seed)
+    ev = data / "evalsets" / "llm-foundry"
+    corpus: list[tuple[str, str]] = []
+    for path in sorted((data / "web" / "commoncrawl" / "dolma").glob("*.gz")):
+        corpus += [("web-jsonl", r["text"]) for r in _jsonl(path)]
+    corpus += [("web-html", t) for t in _html_texts(data)]
+    corpus += [("wikipedia", t) for t in _wikipedia_texts(data)]
+    wt = gzip.decompress((data / "evalsets" / "wikitext-2" / "test.txt.gz").read_bytes()).decode("utf-8")
+    corpus += [("wikitext", t) for t in re.split(r"\n (?== [^=])", wt) if t.strip()]
+    for path in sorted((data / "books" / "gutenberg").glob("*.txt.gz")):
+        book = gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace").replace("\r\n", "\n")
+        corpus += [("books", t) for t in _book_windows(book, rng, 110)]
+    for path in sorted((data / "news" / "lee").glob("*.cor")):
+        corpus += [("news", line) for line in path.read_text("utf-8", errors="replace").splitlines()]
+    lambada = [
+        r["context"] + " " + r["continuation"]
+        for r in _jsonl(ev / "language_understanding" / "lambada_openai.jsonl.gz")
+    ]
+    corpus += [("lambada", t) for t in rng.sample(lambada, 1800)]
+    boolq = [r["query"] for r in _jsonl(ev / "reading_comprehension" / "boolq.jsonl.gz")]
+    corpus += [("boolq", t) for t in rng.sample(boolq, 900)]
+    trivia = [r["context"] for r in _jsonl(ev / "world_knowledge" / "triviaqa_sm_sub.jsonl.gz")]
+    corpus += [("triviaqa", t) for t in rng.sample(trivia, 200)]
+    gsm = [r["question"] + "\n" + r["answer"] for r in _jsonl(data / "evalsets" / "gsm8k" / "test.jsonl")]
+    corpus += [("gsm8k", t) for t in rng.sample(gsm, 400)]
+    corpus += [("code", t) for t in _code_texts(data, rng, 400)]
+    # Pages over 40k characters are skipped to keep the datatrove side of the run within a few minutes.
+    corpus = [(k, t.replace("\r\n", "\n")) for k, t in corpus if t and t.strip() and len(t) <= 40_000]
+    rng.shuffle(corpus)
+    return corpus[:max_docs]
+
+
+def run_ours(texts: list[str], cfg: dict) -> tuple[float, list[dict]]:
+    """Signals for every document (both stages, every signal) and the decision; returns (seconds, rows)."""
+    rows = []
+    t0 = time.perf_counter()
+    for i, text in enumerate(texts):
+        doc = Document(id=str(i), source="web", text=text)
+        doc.signals.update(quality_signals(text))
+        doc.signals.update(repetition_signals(text))
+        doc.reason = decide_quality(doc, cfg["quality"]) or decide_repetition(doc, cfg["repetition"])
+        rows.append(doc.signals)
+    return time.perf_counter() - t0, rows
+
+
+def run_datatrove(texts: list[str], chained: bool) -> tuple[float, list[str | None]]:
+    """datatrove's GopherQualityFilter then GopherRepetitionFilter (only on survivors when `chained`)."""
+    from datatrove.data import Document as DtDocument
+    from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
+    from datatrove.utils.text import split_into_words
+
+    split_into_words("warm up the spaCy tokenizer.")
+    quality, repetition = GopherQualityFilter(), GopherRepetitionFilter()
+    reasons: list[str | None] = []
+    t0 = time.perf_counter()
+    for i, text in enumerate(texts):
+        doc = DtDocument(text=text, id=str(i))
+        q = quality.filter(doc)
+        reason = None if q is True else q[1]
+        if reason is None or not chained:
+            r = repetition.filter(doc)
+            reason = reason or (None if r is True else r[1])
+        reasons.append(reason)
+    return time.perf_counter() - t0, reasons
+
+
+def bench_filters(corpus: list[tuple[str, str]], unchained: bool) -> None:
+    """Throughput, ratio and agreement of quality+repetition, ours vs datatrove."""
+    texts = [t for _, t in corpus]
+    kinds = [k for k, _ in corpus]
+    mb = sum(len(t.encode("utf-8", "surrogatepass")) for t in texts) / 1e6
+    print(f"corpus: {len(texts)} docs, {mb:.2f} MB; by kind: {dict(sorted(Counter(kinds).items()))}")
+    cfg = load_config()
+    ours_s, rows = run_ours(texts, cfg)
+    dt_chain_s, dt_reasons = run_datatrove(texts, chained=True)
+    dt_all_s = run_datatrove(texts, chained=False)[0] if unchained else float("nan")
+    print(f"{'implementation':<44} {'docs/s':>9} {'MB/s':>7} {'seconds':>8}")
+    for name, secs in (
+        ("ours: all 36 signals + decision, every doc", ours_s),
+        ("datatrove chained (repetition on survivors)", dt_chain_s),
+        ("datatrove, both filters on every doc", dt_all_s),
+    ):
+        print(f"{name:<44} {len(texts) / secs:>9.1f} {mb / secs:>7.3f} {secs:>8.2f}")
+    print(
+        f"speed-up vs datatrove chained (baseline): {dt_chain_s / ours_s:.1f}x; vs both-on-every-doc: {dt_all_s / ours_s:.1f}x"
+    )
+
+    for convention in ("repeats", "all_occurrences"):
+        rep_cfg = {**cfg["repetition"], "ngram_convention": convention}
+        ours_reasons = []
+        for sig in rows:
+            doc = Document(id="", source="web", text="", signals=sig)
+            ours_reasons.append(decide_quality(doc, cfg["quality"]) or decide_repetition(doc, rep_cfg))
+        agree = sum((a is None) == (b is None) for a, b in zip(ours_reasons, dt_reasons, strict=True))
+        kept_o = sum(r is None for r in ours_reasons)
+        kept_d = sum(r is None for r in dt_reasons)
+        print(
+            f"\nngram_convention={convention}: keep/drop agreement {agree}/{len(texts)} = {agree / len(texts):.2%}"
+            f" (kept: ours {kept_o}, datatrove {kept_d})"
+        )
+        dis = Counter(
+            (o or "KEEP", d or "KEEP", k)
+            for o, d, k in zip(ours_reasons, dt_reasons, kinds, strict=True)
+            if (o is None) != (d is None)
+        )
+        if dis:
+            print(f"  {'ours':<36} {'datatrove':<30} {'kind':<10} n")
+            for (o, d, k), n in dis.most_common():
+                print(f"  {o:<36} {d:<30} {k:<10} {n}")
+
+
+def bench_langid(corpus: list[tuple[str, str]], n_langdetect: int) -> None:
+    """fastText lid.176 (single-doc and batch API) vs langdetect on short documents (first 200 chars)."""
+    from curation.langid import detect_language, detect_languages, load_backend
+
+    short = [t[:200] for _, t in corpus]
+    load_backend("fasttext")
+    load_backend("langdetect")
+    t0 = time.perf_counter()
+    ft = [detect_language(t) for t in short]
+    ft_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ftb = detect_languages(short)
+    ftb_s = time.perf_counter() - t0
+    sample = short[:n_langdetect]
+    t0 = time.perf_counter()
+    ld = [detect_language(t, backend="langdetect") for t in sample]
+    ld_s = time.perf_counter() - t0
+    same = sum(a[0] == b[0] for a, b in zip(ft, ld, strict=False))
+    print(
+        f"\nlanguage ID on {len(short)} short docs (first 200 chars, mean {sum(map(len, short)) / len(short):.0f} chars):"
+    )
+    print(f"  fastText detect_language:  {len(short) / ft_s:>10.0f} docs/s")
+    print(f"  fastText detect_languages: {len(short) / ftb_s:>10.0f} docs/s (batch), same labels: {ft == ftb}")
+    print(f"  langdetect ({len(sample)} docs):     {len(sample) / ld_s:>10.0f} docs/s")
+    print(
+        f"  fastText/langdetect speed ratio: {(len(short) / ft_s) / (len(sample) / ld_s):.0f}x; label agreement {same}/{len(sample)}"
+    )
+
+
+def main() -> None:
+    """Parse arguments, build the corpus, run both benchmarks."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--max-docs", type=int, default=6000)
+    ap.add_argument("--langdetect-docs", type=int, default=500)
+    ap.add_argument("--skip-datatrove", action="store_true")
+    ap.add_argument("--unchained", action="store_true", help="also time datatrove with both filters on every doc")
+    args = ap.parse_args()
+    corpus = build_corpus(args.data, args.max_docs)
+    if not args.skip_datatrove:
+        bench_filters(corpus, args.unchained)
+    bench_langid(corpus, args.langdetect_docs)
+
+
+if __name__ == "__main__":
+    main()

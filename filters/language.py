@@ -1,0 +1,42 @@
+"""Language filter (Gopher: non-English documents removed from every subset, GOPHER_SPEC §4)."""
+
+from __future__ import annotations
+
+from curation.langid import detect_language, load_backend
+from curation.schema import Document
+from filters.base import FilterStage, Section, Signals
+
+SIGNAL_NAMES = ("language.score",)
+
+
+def language_signals(doc: Document, cfg: Section) -> Signals:
+    """Detect the language; sets `doc.language`/`doc.language_score` and returns the top score."""
+    lang, score = detect_language(doc.text, cfg.get("backend", "fasttext"), cfg.get("model_path"))
+    doc.language = lang
+    doc.language_score = score
+    return {"language.score": score}
+
+
+def decide_language(doc: Document, cfg: Section) -> str | None:
+    """`language.not_kept` unless the detected language is in `keep`; `language.low_score` if unsure."""
+    keep = cfg.get("keep") or []
+    if keep and doc.language not in keep:
+        return "language.not_kept"
+    score = doc.language_score if doc.language_score is not None else doc.signals.get("language.score", 0.0)
+    if score < cfg.get("min_score", 0.0):
+        return "language.low_score"
+    return None
+
+
+def prepare_language(cfg: Section) -> None:
+    """Load the configured language-ID model once per process."""
+    load_backend(cfg.get("backend", "fasttext"), cfg.get("model_path"))
+
+
+STAGE = FilterStage(
+    name="language",
+    signal_names=SIGNAL_NAMES,
+    compute=language_signals,
+    decide=decide_language,
+    prepare=prepare_language,
+)

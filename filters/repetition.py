@@ -1,0 +1,164 @@
+"""Gopher repetition removal (Rae et al. 2021, Table A1): duplicate lines, paragraphs and n-grams.
+
+Both readings of "characters within all duplicate n-grams" are computed and stored, so the convention
+is a decision-time switch (`repetition.ngram_convention`), re-decidable from stored signals:
+- `all_occurrences` (default, the paper's wording): every occurrence, the first included, of every
+  n-gram that occurs at least twice; a character covered by several overlapping n-grams counts once.
+- `repeats`: datatrove/FineWeb's greedy left-to-right count of repeat occurrences only.
+Worked example in docs/filters.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from curation.schema import Document
+from curation.text import split_paragraphs, tokens
+from filters.base import FilterStage, Section, Signals
+
+TOP_NGRAM_SIZES = (2, 3, 4)
+DUP_NGRAM_SIZES = (5, 6, 7, 8, 9, 10)
+CONVENTIONS = ("all_occurrences", "repeats")
+
+SIGNAL_NAMES = (
+    "repetition.dup_para_frac",
+    "repetition.dup_para_char_frac",
+    "repetition.dup_line_frac",
+    "repetition.dup_line_char_frac",
+    *(f"repetition.top_{n}gram_char_frac_{c}" for n in TOP_NGRAM_SIZES for c in CONVENTIONS),
+    *(f"repetition.dup_{n}gram_char_frac_{c}" for n in DUP_NGRAM_SIZES for c in CONVENTIONS),
+)
+
+_NGRAM_KEYS = tuple(k.removeprefix("repetition.") for k in SIGNAL_NAMES[4:])
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier (golden ratio) for rolling n-gram hashes
+
+
+def duplicate_stats(items: list[str]) -> tuple[int, int]:
+    """(number of repeat occurrences, characters in them): each item after its first occurrence."""
+    unique = set(items)
+    return len(items) - len(unique), sum(map(len, items)) - sum(map(len, unique))
+
+
+def _lines(text: str) -> list[str]:
+    """Non-blank lines with surrounding whitespace removed (so `\\r` or indentation never matters)."""
+    return [s for s in (line.strip() for line in text.splitlines()) if s]
+
+
+def _token_ids(toks: tuple[str, ...]) -> np.ndarray:
+    """Dense integer id per token (equal tokens, equal ids), as uint64."""
+    ids: dict[str, int] = {}
+    return np.fromiter((ids.setdefault(t, len(ids)) for t in toks), dtype=np.uint64, count=len(toks))
+
+
+def _ngram_hashes(ids: np.ndarray, n: int, prev: np.ndarray | None) -> np.ndarray:
+    """64-bit hash of every n-gram, extending the (n-1)-gram hashes `prev` by one token."""
+    if prev is None:
+        return ids + np.uint64(1)
+    return prev[:-1] * _MIX + ids[n - 1 :] + np.uint64(1)
+
+
+def _greedy_repeat_chars(inverse: np.ndarray, counts: np.ndarray, span_chars: np.ndarray, n: int) -> int:
+    """datatrove's `find_all_duplicate`: scan left to right, count a seen n-gram's chars and jump n."""
+    dup_pos = np.flatnonzero(counts[inverse] > 1)
+    seen: set[int] = set()
+    total = 0
+    next_free = 0
+    for p, key in zip(dup_pos.tolist(), inverse[dup_pos].tolist(), strict=True):
+        if p < next_free:
+            continue
+        if key in seen:
+            total += int(span_chars[p])
+            next_free = p + n
+        else:
+            seen.add(key)
+    return total
+
+
+def _covered_chars(starts: np.ndarray, n: int, lens: np.ndarray) -> int:
+    """Characters of the tokens covered by n-grams starting at `starts`, each token counted once."""
+    m = len(lens)
+    cover = np.bincount(starts, minlength=m + 1) - np.bincount(starts + n, minlength=m + 1)
+    return int(lens[np.cumsum(cover[:m]) > 0].sum())
+
+
+def ngram_signals(toks: tuple[str, ...], text_len: int) -> Signals:
+    """Top 2-4-gram and duplicate 5-10-gram character fractions over tokens, in both conventions."""
+    out: Signals = {f"repetition.{k}": 0.0 for k in _NGRAM_KEYS}
+    m = len(toks)
+    if m < min(TOP_NGRAM_SIZES) or not text_len:
+        return out
+    lens = np.fromiter(map(len, toks), dtype=np.int64, count=m)
+    cum = np.concatenate(([0], np.cumsum(lens)))
+    ids = _token_ids(toks)
+    hashes = None
+    for n in range(1, min(m, max(DUP_NGRAM_SIZES)) + 1):
+        hashes = _ngram_hashes(ids, n, hashes)
+        if n < min(TOP_NGRAM_SIZES):
+            continue
+        _, first, inverse, counts = np.unique(hashes, return_index=True, return_inverse=True, return_counts=True)
+        best = int(counts.max())
+        span_chars = cum[n:] - cum[:-n]  # characters of the n tokens, without the spaces between them
+        if n in TOP_NGRAM_SIZES:
+            # The most frequent n-gram; ties go to the one that occurs first (as Counter.most_common).
+            top = int(np.flatnonzero(counts == best)[first[counts == best].argmin()])
+            pos = int(first[top])
+            # datatrove: len(" ".join(ngram)) * count, first occurrence included, even when count is 1.
+            out[f"repetition.top_{n}gram_char_frac_repeats"] = min(
+                1.0, float(span_chars[pos] + n - 1) * best / text_len
+            )
+            if best > 1:
+                starts = np.flatnonzero(inverse == top)
+                out[f"repetition.top_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
+            continue
+        if best < 2:
+            continue
+        starts = np.flatnonzero(counts[inverse] > 1)
+        out[f"repetition.dup_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
+        out[f"repetition.dup_{n}gram_char_frac_repeats"] = (
+            _greedy_repeat_chars(inverse, counts, span_chars, n) / text_len
+        )
+    return out
+
+
+def repetition_signals(text: str) -> Signals:
+    """Every Table A1 measurement of one text: paragraph, line and n-gram repetition fractions."""
+    text_len = len(text)
+    denom = float(text_len) if text_len else 1.0
+    paragraphs = [p.strip() for p in split_paragraphs(text)]
+    lines = _lines(text)
+    dup_paras, dup_para_chars = duplicate_stats(paragraphs)
+    dup_lines, dup_line_chars = duplicate_stats(lines)
+    out: Signals = {
+        "repetition.dup_para_frac": dup_paras / len(paragraphs) if paragraphs else 0.0,
+        "repetition.dup_para_char_frac": dup_para_chars / denom,
+        "repetition.dup_line_frac": dup_lines / len(lines) if lines else 0.0,
+        "repetition.dup_line_char_frac": dup_line_chars / denom,
+    }
+    out.update(ngram_signals(tokens(text), text_len))
+    return out
+
+
+def decide_repetition(doc: Document, cfg: Section) -> str | None:
+    """First Table A1 measure above its threshold (paragraphs, lines, top n-grams, duplicate n-grams)."""
+    s = doc.signals
+    for key in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"):
+        if s[f"repetition.{key}"] > cfg[f"max_{key}"]:
+            return f"repetition.{key}"
+    convention = cfg.get("ngram_convention", "all_occurrences")
+    if convention not in CONVENTIONS:
+        raise ValueError(f"repetition.ngram_convention must be one of {CONVENTIONS}, got {convention!r}")
+    for n in TOP_NGRAM_SIZES:
+        if s[f"repetition.top_{n}gram_char_frac_{convention}"] > cfg[f"max_top_{n}gram_char_frac"]:
+            return f"repetition.top_{n}gram_char_frac"
+    for n in DUP_NGRAM_SIZES:
+        if s[f"repetition.dup_{n}gram_char_frac_{convention}"] > cfg[f"max_dup_{n}gram_char_frac"]:
+            return f"repetition.dup_{n}gram_char_frac"
+    return None
+
+
+STAGE = FilterStage(
+    name="repetition",
+    signal_names=SIGNAL_NAMES,
+    compute=lambda doc, cfg: repetition_signals(doc.text),
+    decide=decide_repetition,
+)

@@ -1,0 +1,146 @@
+"""Gopher quality rules: boundary cases just inside/outside every threshold, real documents, properties."""
+
+from __future__ import annotations
+
+import gzip
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curation.config import load_config
+from curation.schema import Document
+from filters.quality import SIGNAL_NAMES, decide_quality, quality_signals
+
+CFG = load_config()["quality"]
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def decide(text: str) -> str | None:
+    """Reason the quality stage gives a text under the default config."""
+    doc = Document(id="t", source="web", text=text, signals=quality_signals(text))
+    return decide_quality(doc, CFG)
+
+
+def prose(n_words: int, filler: str = "word") -> list[str]:
+    """`n_words` words holding two distinct stop words, all alphabetic, mean length near 4."""
+    return ["the", "with"] + [filler] * (n_words - 2)
+
+
+def test_word_count_bounds():
+    assert decide(" ".join(prose(49))) == "quality.word_count"
+    assert decide(" ".join(prose(50))) is None
+    assert decide(" ".join(prose(100_000))) is None
+    assert decide(" ".join(prose(100_001))) == "quality.word_count"
+
+
+def test_word_count_ignores_punctuation_and_splits_contractions():
+    s = quality_signals("Well, the dog didn't bark -- and it's fine...")
+    # Well the dog did n't bark and it 's fine
+    assert s["quality.word_count"] == 10
+
+
+def test_mean_word_length_bounds():
+    # 100 words: "the"(3) "with"(4) and 98 words of length 3 or 2 -> mean just above / below 3.
+    at_three = ["the", "with"] + ["abc"] * 97 + ["ab"]  # (3 + 4 + 291 + 2) / 100 = 3.00
+    below = ["the", "with"] + ["abc"] * 96 + ["ab", "ab"]  # 299 / 100 = 2.99
+    assert quality_signals(" ".join(at_three))["quality.mean_word_length"] == pytest.approx(3.0)
+    assert decide(" ".join(at_three)) is None
+    assert decide(" ".join(below)) == "quality.mean_word_length"
+    long_ok = ["the", "with"] + ["abcdefghij"] * 98  # (3 + 4 + 980) / 100 = 9.87
+    long_bad = ["the", "with"] + ["abcdefghijkl"] * 98  # 11.83
+    assert decide(" ".join(long_ok)) is None
+    assert decide(" ".join(long_bad)) == "quality.mean_word_length"
+
+
+@pytest.mark.parametrize(
+    "symbol, reason",
+    [
+        ("#", "quality.hash_to_word_ratio"),
+        ("...", "quality.ellipsis_to_word_ratio"),
+        ("\u2026", "quality.ellipsis_to_word_ratio"),
+    ],
+)
+def test_symbol_ratios(symbol, reason):
+    # Each symbol is a token of its own: k symbols among 100 words -> k / (100 + k); 11/111 keeps, 12/112 drops.
+    # (Symbols go first so the single line does not end with an ellipsis.)
+    base = prose(100)
+    assert decide(" ".join([symbol] * 11 + base)) is None
+    assert decide(" ".join([symbol] * 12 + base)) == reason
+
+
+def test_bullet_lines():
+    body = " ".join(prose(60))
+    nine_of_ten = "\n".join(["\u2022 item"] * 9 + [body])
+    all_bullets = "\n".join([f"{b} {body}" for b in ("-", "*", "\u2022", "\u25e6", "\u2013")] * 2)
+    assert quality_signals(nine_of_ten)["quality.bullet_lines_ratio"] == pytest.approx(0.9)
+    assert decide(nine_of_ten) is None
+    assert decide(all_bullets) == "quality.bullet_lines"
+
+
+def test_blank_lines_do_not_count_as_lines():
+    text = "\n\n".join(["- " + " ".join(prose(10))] * 10)
+    assert quality_signals(text)["quality.bullet_lines_ratio"] == 1.0
+
+
+def test_ellipsis_lines():
+    line = " ".join(prose(20))
+    three = "\n".join([line + "..."] * 2 + [line + "\u2026"] + [line] * 7)
+    four = "\n".join([line + "..."] * 4 + [line] * 6)
+    assert quality_signals(three)["quality.ellipsis_lines_ratio"] == pytest.approx(0.3)
+    assert decide(three) is None
+    assert decide(four) == "quality.ellipsis_lines"
+
+
+def test_alpha_words_ratio():
+    # Tokens without a letter (numbers) lower the ratio: 80 alphabetic of 100 keeps, 79 drops.
+    keep = prose(80) + ["1999"] * 20
+    drop = prose(79) + ["3.14"] * 21
+    assert quality_signals(" ".join(keep))["quality.alpha_words_ratio"] == pytest.approx(0.8)
+    assert decide(" ".join(keep)) is None
+    assert decide(" ".join(drop)) == "quality.alpha_words"
+
+
+def test_stop_words_are_distinct_and_case_insensitive():
+    one = " ".join(["the", "The", "THE"] + ["word"] * 60)
+    two = " ".join(["The", "AND"] + ["word"] * 60)
+    assert quality_signals(one)["quality.stop_word_count"] == 1
+    assert decide(one) == "quality.stop_words"
+    assert decide(two) is None
+
+
+def test_rules_fire_in_paper_order_but_all_signals_are_computed():
+    text = "# # # #"
+    s = quality_signals(text)
+    assert set(s) == set(SIGNAL_NAMES)
+    assert decide(text) == "quality.word_count"
+    assert s["quality.hash_to_word_ratio"] == 1.0
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
+def test_real_documents():
+    book = gzip.decompress((DATA / "books/gutenberg/1342-0.txt.gz").read_bytes()).decode("utf-8").replace("\r\n", "\n")
+    chapter = book[book.index("Chapter 1") :][:20000]
+    assert decide(chapter) is None
+    minified = (DATA / "code/linguist/samples/JavaScript/jquery-1.4.2.min.js").read_text("utf-8")
+    assert decide(minified) is not None
+    lee = (DATA / "news/lee/lee_background.cor").read_text("utf-8").splitlines()
+    kept = sum(decide(line) is None for line in lee)
+    assert kept > 0.9 * len(lee)  # news articles are ordinary prose
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_signals_total_on_arbitrary_unicode(text):
+    s = quality_signals(text)
+    assert set(s) == set(SIGNAL_NAMES)
+    assert all(isinstance(v, float) and math.isfinite(v) and v >= 0 for v in s.values())
+    for name in (
+        "quality.bullet_lines_ratio",
+        "quality.ellipsis_lines_ratio",
+        "quality.alpha_words_ratio",
+        "quality.hash_to_word_ratio",
+    ):
+        assert 0.0 <= s[name] <= 1.0
