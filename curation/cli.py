@@ -33,7 +33,14 @@ class _Parser(argparse.ArgumentParser):
 
 def _config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="YAML file deep-merged over the packaged defaults")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override one config value (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one config value (repeatable)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,7 +106,9 @@ def parse_input(spec: str, cfg: dict[str, Any]):
         raise UsageError(f"--input expects SOURCE=GLOB, got {spec!r}")
     if source not in cfg["sources"]:
         known = ", ".join(sorted(cfg["sources"]))
-        raise UsageError(f"unknown source {source!r} in --input (known: {known}; declare others under 'sources' in the config)")
+        raise UsageError(
+            f"unknown source {source!r} in --input (known: {known}; declare others under 'sources' in the config)"
+        )
     if fmt and fmt not in READERS:
         raise UsageError(f"unknown format {fmt!r} in --input (known: {', '.join(sorted(READERS))})")
     return InputSpec(source=source, glob=absolute_local(glob), format=fmt or None)
@@ -162,7 +171,10 @@ def execute_run(
         massivetext.run(inputs, output, cfg, beam_flags, stages, decontam_index, runner=runner)
     except Exception as exc:  # noqa: BLE001 - report pipeline failure as exit 1
         logging.getLogger("curation").debug("pipeline failed", exc_info=True)
-        print(f"curation: pipeline failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+        print(
+            f"curation: pipeline failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     if dry_run:
         print("dry run: pipeline graph built and validated; nothing was executed")
@@ -245,7 +257,9 @@ def cmd_rethreshold(args: argparse.Namespace, extra: list[str]) -> int:
         validate(cfg)
     from pipelines.read import InputSpec
 
-    sources = sorted({s["source"] for s in manifest["shards"] if s.get("kind") in ("data", "removed") and s.get("source")})
+    sources = sorted(
+        {s["source"] for s in manifest["shards"] if s.get("kind") in ("data", "removed") and s.get("source")}
+    )
     inputs = [
         InputSpec(source=s, glob=f"{src}/{kind}/{s}/*.parquet", format="replay")
         for s in sources
@@ -259,7 +273,9 @@ def cmd_rethreshold(args: argparse.Namespace, extra: list[str]) -> int:
         raise UsageError(f"{args.out} holds no document shards to re-decide")
     code = execute_run(inputs, args.output, cfg, flags, stages, args.decontam_index, None, args.overwrite)
     if failed:
-        print(f"note: {sum(s['rows'] for s in failed)} dead-lettered records of {args.out} are not part of the re-decision")
+        print(
+            f"note: {sum(s['rows'] for s in failed)} dead-lettered records of {args.out} are not part of the re-decision"
+        )
     return code
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,3 +130,11 @@ def table_to_documents(table: pa.Table) -> list[Document]:
             )
         )
     return out
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def id_sort_key(doc_id: str) -> tuple:
+    """Natural order of ids (`#9` before `#10`): the "smallest id" that dedup keeps on a priority tie."""
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(doc_id)))

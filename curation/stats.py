@@ -80,10 +80,16 @@ def funnel_rows(stats: Mapping[str, Any]) -> list[tuple[str, str, int, str, str]
         total = s["input"]["docs"] or 1
         rows.append((name, "input", s["input"]["docs"], _fmt_bytes(s["input"]["bytes"]), "100.0%"))
         for reason, v in sorted(s["removed"]["by_reason"].items(), key=lambda kv: (-kv[1]["docs"], kv[0])):
-            rows.append((name, f"removed: {reason}", v["docs"], _fmt_bytes(v["bytes"]), f"{100 * v['docs'] / total:.1f}%"))
+            rows.append(
+                (name, f"removed: {reason}", v["docs"], _fmt_bytes(v["bytes"]), f"{100 * v['docs'] / total:.1f}%")
+            )
         for stage, v in sorted(s["failed"]["by_stage"].items()):
-            rows.append((name, f"failed: {stage}", v["docs"], _fmt_bytes(v["bytes"]), f"{100 * v['docs'] / total:.1f}%"))
-        rows.append((name, "kept", s["kept"]["docs"], _fmt_bytes(s["kept"]["bytes"]), f"{100 * s['kept']['docs'] / total:.1f}%"))
+            rows.append(
+                (name, f"failed: {stage}", v["docs"], _fmt_bytes(v["bytes"]), f"{100 * v['docs'] / total:.1f}%")
+            )
+        rows.append(
+            (name, "kept", s["kept"]["docs"], _fmt_bytes(s["kept"]["bytes"]), f"{100 * s['kept']['docs'] / total:.1f}%")
+        )
     return rows
 
 
@@ -98,7 +104,13 @@ def render_funnel(stats: Mapping[str, Any]) -> str:
         lines += [f"{a:<12} {b:<40} {c:>10} {d:>10} {e:>7}" for a, b, c, d, e in rows]
         return "\n".join(lines)
     table = Table(title="Funnel: input = kept + removed + failed", show_lines=False)
-    for col, justify in (("source", "left"), ("step", "left"), ("docs", "right"), ("bytes", "right"), ("share", "right")):
+    for col, justify in (
+        ("source", "left"),
+        ("step", "left"),
+        ("docs", "right"),
+        ("bytes", "right"),
+        ("share", "right"),
+    ):
         table.add_column(col, justify=justify)
     last = None
     for source, step, docs, nbytes, share in rows:
@@ -110,5 +122,9 @@ def render_funnel(stats: Mapping[str, Any]) -> str:
     console = Console(record=True, width=110, force_terminal=False, color_system=None)
     with console.capture() as cap:
         console.print(table)
-    verdict = "invariant holds" if stats.get("invariant_ok") else "INVARIANT VIOLATED: " + "; ".join(invariant_violations(stats))
+    verdict = (
+        "invariant holds"
+        if stats.get("invariant_ok")
+        else "INVARIANT VIOLATED: " + "; ".join(invariant_violations(stats))
+    )
     return cap.get().rstrip() + "\n" + verdict

@@ -9,14 +9,14 @@ import apache_beam as beam
 from apache_beam import pvalue
 
 from curation.config import source_priority
-from curation.schema import Document
+from curation.schema import Document, id_sort_key
 from curation.text import exact_dedup_key
 
 
 def choose_exact(group: tuple[str, Iterable[Document]], cfg: Mapping[str, Any]):
     """Keep the best-priority, smallest-id member of a group; tag the rest `dedup.exact`."""
     key, docs = group
-    members = sorted(docs, key=lambda d: (source_priority(cfg, d.source), d.id))
+    members = sorted(docs, key=lambda d: (source_priority(cfg, d.source), id_sort_key(d.id)))
     winner = members[0]
     yield pvalue.TaggedOutput("kept", winner)
     if len(members) == 1:

@@ -28,7 +28,9 @@ from pipelines.write import (
 log = logging.getLogger(__name__)
 
 
-def stage_chains(cfg: Mapping[str, Any], inputs: Sequence[InputSpec], explicit: list[str] | None) -> dict[str, list[str]]:
+def stage_chains(
+    cfg: Mapping[str, Any], inputs: Sequence[InputSpec], explicit: list[str] | None
+) -> dict[str, list[str]]:
     """Each input source's ordered stage chain."""
     return {spec.source: source_stages(cfg, spec.source, explicit) for spec in inputs}
 

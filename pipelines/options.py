@@ -39,15 +39,13 @@ def flag_value(flags: Sequence[str], name: str) -> str | None:
 
 
 def local_runner(input_bytes: int, workers: int | None, flags: Sequence[str]):
-    """Runner object and flags for a run: the user's `--runner` untouched, else a local FnApiRunner.
+    """Runner object and flags for a run: the user's `--runner` untouched, else the local DirectRunner.
 
-    The local default never tries Prism (which downloads a binary at start and fails offline).
+    Delegates to `pipelines.runner.local_runner_flags`: never tries Prism (which downloads a binary at
+    start and fails offline), picks in-process or multi-process by input size and cores, and goes through
+    the DirectRunner so worker processes receive the pipeline options (an FnApiRunner constructed here
+    would start multi-processing workers without them, losing e.g. --s3_endpoint_url).
     """
-    flags = list(flags)
-    if has_flag(flags, "runner"):
-        return None, flags
-    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+    from pipelines.runner import available_cores, local_runner_flags
 
-    if workers and workers > 1 and not has_flag(flags, "direct_running_mode"):
-        flags += ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
-    return FnApiRunner(), flags
+    return None, local_runner_flags(input_bytes, available_cores(), workers, flags)

@@ -70,7 +70,9 @@ class WriteDocumentShards(beam.PTransform):
         self.compression = str(output_cfg.get("compression", "zstd"))
 
     def expand(self, docs):
-        counts = docs | "SourceOf" >> beam.Map(lambda d: d.source) | "CountPerSource" >> beam.combiners.Count.PerElement()
+        counts = (
+            docs | "SourceOf" >> beam.Map(lambda d: d.source) | "CountPerSource" >> beam.combiners.Count.PerElement()
+        )
         per_shard = self.per_shard
 
         def assign(doc: Document, counts: Mapping[str, int]):

@@ -14,7 +14,10 @@ _KNOWN = ("text", "id", "url", "title", "meta")
 
 def read_jsonl(stream: BinaryIO, file: SourceFile) -> Iterator[Document | Failure]:
     """Yield a Document per line; bad lines and a broken stream become Failures with line numbers."""
-    reader = buffered(open_decompressed(stream, file.path))
+    decompressed = open_decompressed(stream, file.path)
+    # Compressed streams are already buffered; an extra large buffer would lose the readable
+    # prefix of a truncated file when the decompressor fails while filling it.
+    reader = buffered(decompressed) if decompressed is stream else decompressed
     lineno = 0
     try:
         for raw in reader:
