@@ -1,35 +1,46 @@
-"""Build the bundled demo corpus `curation/sample/` from ../shared/data (run once; output is committed)."""
+"""Build the bundled demo corpus `curation/sample/` from ../shared/data (run once; the output is committed).
+
+Files are copied byte for byte in their native formats, so the demo exercises every reader.
+"""
 
 from __future__ import annotations
 
 import gzip
-import json
 import shutil
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OUT = Path(__file__).resolve().parents[1] / "curation" / "sample"
 
+COPIES = {
+    "web": [
+        "web/warc/dolma/sample-0000.warc.gz",
+        "web/commoncrawl/resiliparse/warcfile.warc.gz",
+        "web/commoncrawl/whirlwind/whirlwind.warc.wet.gz",
+        "web/commoncrawl/dolma/cc_en_head-0091.jsonl.gz",
+        "web/commoncrawl/dolma/cc_en_head-0174.jsonl.gz",
+        "web/malformed/resiliparse/clipped.warc.gz",
+    ],
+    "wikipedia": ["wikipedia/gensim/enwiki-table-markup.xml.bz2", "wikipedia/wikiextractor/test.xml"],
+    "books": ["books/gutenberg/105.txt.gz", "books/gutenberg/106.txt.gz", "books/gutenberg/pg42.txt.gz"],
+    "code": ["code/repos/go-isatty-9a68506e2394.tar.gz", "code/repos/markupsafe-1251593f6b0e.tar.gz"],
+    "evalsets": ["evalsets/humaneval/HumanEval.jsonl.gz", "evalsets/wikitext-2/test.txt.gz"],
+}
 
-def gz_jsonl(path: Path, records: list[dict]) -> None:
-    """Write records as gzip JSONL with a fixed mtime so the file is reproducible."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-        for r in records:
-            gz.write((json.dumps(r, ensure_ascii=False) + "\n").encode("utf-8"))
+
+def gzip_file(src: Path, dst: Path) -> None:
+    """gzip with mtime 0 and no stored name, so the output is reproducible."""
+    with open(src, "rb") as fin, open(dst, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
+        shutil.copyfileobj(fin, gz)
 
 
 def main() -> None:
-    news = (SHARED / "news/lee/lee_background.cor").read_text("utf-8").splitlines()
-    gz_jsonl(OUT / "news/lee_background.jsonl.gz", [{"text": t} for t in news if t.strip()])
-    for name in ("cc_en_head-0091.jsonl.gz", "cc_en_head-0174.jsonl.gz"):
-        (OUT / "web").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(SHARED / "web/commoncrawl/dolma" / name, OUT / "web" / name)
-    books = []
-    for name in ("105.txt.gz", "106.txt.gz", "pg42.txt.gz"):
-        with gzip.open(SHARED / "books/gutenberg" / name, "rt", encoding="utf-8") as f:
-            books.append({"text": f.read(), "title": name.split(".")[0]})
-    gz_jsonl(OUT / "books/gutenberg.jsonl.gz", books)
+    for folder, files in COPIES.items():
+        (OUT / folder).mkdir(parents=True, exist_ok=True)
+        for rel in files:
+            shutil.copyfile(SHARED / rel, OUT / folder / Path(rel).name)
+    (OUT / "news").mkdir(parents=True, exist_ok=True)
+    gzip_file(SHARED / "news/lee/lee_background.cor", OUT / "news/lee_background.cor.gz")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ from importlib import resources
 
 # (source, glob relative to this package)
 DEMO_INPUTS = [
-    ("web", "web/*.jsonl.gz"),
-    ("books", "books/*.jsonl.gz"),
-    ("news", "news/*.jsonl.gz"),
+    ("web", "web/*"),
+    ("wikipedia", "wikipedia/*"),
+    ("books", "books/*"),
+    ("news", "news/*"),
+    ("code", "code/*"),
 ]
 
 
