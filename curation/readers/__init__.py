@@ -94,7 +94,10 @@ SOURCE_EXTENSIONS: dict[str, dict[str, str]] = {
     },
     # Dumps are often named like enwiki-...-pages-articles1.xml-p10p30302.bz2.
     "wikipedia": {".bz2": "wikipedia", ".gz": "wikipedia", ".zst": "wikipedia"},
+    "code": {suffix: "code_archive" for suffix in (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.zst", ".zip")},
 }
+# Sources whose files are all of one kind: only their SOURCE_EXTENSIONS apply, every other file gets
+# this format (code: any file of a checked-out tree is a source file, even .html, .txt or .xml).
 SOURCE_FALLBACK_FORMAT: dict[str, str] = {"code": "code_file"}
 
 
@@ -105,7 +108,8 @@ class UnknownFormatError(ValueError):
 def detect_format(path: str, source: str | None = None) -> str:
     """Format name from the file extension (longest matching suffix wins; `source` may refine it)."""
     lower = path.lower()
-    table = {**EXTENSIONS, **SOURCE_EXTENSIONS.get(source or "", {})}
+    own = SOURCE_EXTENSIONS.get(source or "", {})
+    table = own if source in SOURCE_FALLBACK_FORMAT else {**EXTENSIONS, **own}
     for suffix in sorted(table, key=len, reverse=True):
         if lower.endswith(suffix):
             return table[suffix]

@@ -233,7 +233,8 @@ BINARY_EXTENSIONS = frozenset(
         ".parquet",
     ]
 )
-# License file names (lower case, without extension) and the phrases that identify SPDX licenses.
+# License file names (lower case, without extension) and the phrases that identify SPDX licenses
+# (first matching rule wins; a license may have several rules).
 _LICENSE_STEMS = ("license", "licence", "copying", "unlicense")
 _LICENSE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("AGPL-3.0", ("gnu affero general public license",)),
@@ -242,6 +243,7 @@ _LICENSE_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("GPL-3.0", ("gnu general public license", "version 3")),
     ("GPL-2.0", ("gnu general public license", "version 2")),
     ("Apache-2.0", ("apache license", "version 2.0")),
+    ("Apache-2.0", ("www.apache.org/licenses/", "version 2.0", "terms and conditions for use, reproduction")),
     ("MPL-2.0", ("mozilla public license", "2.0")),
     ("BSD-3-Clause", ("redistribution and use in source and binary forms", "neither the name")),
     ("BSD-2-Clause", ("redistribution and use in source and binary forms",)),

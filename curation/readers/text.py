@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
-from curation.readers.base import SourceFile, buffered, open_decompressed
+from curation.readers.base import SourceFile, open_decompressed
 from curation.readers.options import reader_options
 from curation.schema import Document, Failure, make_id
 
@@ -91,7 +92,8 @@ def read_lines(
     """One document per non-empty line (position = 1-based line number); over-long lines are skipped."""
     opts = reader_options(options)
     limit = int(opts["max_document_bytes"])
-    reader = buffered(open_decompressed(stream, file.path))
+    # A small buffer: on a truncated compressed file, at most 64 KiB of complete lines are lost.
+    reader = io.BufferedReader(open_decompressed(stream, file.path), buffer_size=1 << 16)  # type: ignore[arg-type]
     lineno = 0
     empty = True
     try:

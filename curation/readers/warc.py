@@ -71,6 +71,8 @@ def record_to_document(record: ArcWarcRecord, file: SourceFile, offset: int, lim
     url = meta.get("url")
     if url and url.startswith("metadata:"):  # crawler bookkeeping (wget manifest / log), not a page
         return None
+    if not url or ":" not in url:  # e.g. a text line misread as an ARC header
+        return Failure(file.source, f"{file.path}:{offset}", f"record has no valid target URI: {url!r}", "read")
     doc_id = make_id(file.source, file.relpath, offset)
     status = None
     if record.http_headers is not None and record.rec_type == "response":
@@ -122,7 +124,7 @@ def read_warc(
     records = 0
     try:
         for record in iterator:
-            offset = iterator.get_record_offset()
+            offset = iterator.offset  # start of this record (get_record_offset() would consume it)
             records += 1
             try:
                 out = record_to_document(record, file, offset, limit)
@@ -131,7 +133,7 @@ def read_warc(
                 return
             if out is not None:
                 yield out
-            if isinstance(out, Failure):
+            if isinstance(out, Failure) and out.error.startswith("truncated"):
                 return  # a truncated record means the stream ended early
     except Exception as exc:  # noqa: BLE001 - warcio raises ArchiveLoadFailed, zlib/OSError, ValueError...
         where = offset  # the last record that started cleanly

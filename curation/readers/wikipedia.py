@@ -1,7 +1,7 @@
 """MediaWiki XML export dumps (.xml, .xml.bz2, .xml.gz), streamed with expat; wikitext -> plain text.
 
 Safety: any entity declaration in the document type aborts the file (no billion-laughs expansion,
-no external entities are ever fetched), the XML is fed in 1 MiB chunks (a dump is never loaded
+no external entities are ever fetched), the XML is fed in 64 KiB chunks (a dump is never loaded
 whole) and the encoding (UTF-8 or BOM-marked UTF-16) is left to expat.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any, BinaryIO
 from xml.parsers import expat
 
@@ -30,7 +31,7 @@ from curation.readers.base import SourceFile, open_decompressed
 from curation.readers.options import reader_options
 from curation.schema import Document, Failure, make_id
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
 # Canonical (English) names of the File, Media and Category namespaces, valid on every wiki.
 _ALWAYS_DROPPED_PREFIXES = frozenset({"file", "image", "media", "category"})
 _DROPPED_TAGS = frozenset(
@@ -63,6 +64,8 @@ _EMPTY_PARENS = re.compile(r"\(\s*[,;:]?\s*\)")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:])")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_QUOTE_RUN = re.compile(r"'{2,}")
+_HEADING_MARK = "\ue000"  # marks rendered headings until empty sections are removed
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _REF_SELF_CLOSING = re.compile(r"<ref\b[^>]*/>", re.IGNORECASE)
 _REF_PAIRED = re.compile(r"<ref\b[^>]*>.*?</ref\s*>", re.IGNORECASE | re.DOTALL)
@@ -174,7 +177,7 @@ def _render(code: Wikicode, dropped: frozenset[str], out: list[str]) -> None:
             else:
                 out.append(title.split("#", 1)[0] if not title.startswith("#") else title[1:])
         elif isinstance(node, Heading):
-            out.append("\n\n")
+            out.append("\n\n" + _HEADING_MARK)
             _render(node.title, dropped, out)
             out.append("\n")
         elif isinstance(node, Tag):
@@ -198,7 +201,7 @@ def _render(code: Wikicode, dropped: frozenset[str], out: list[str]) -> None:
             continue
 
 
-def strip_templates_and_refs(wikitext: str) -> str:
+def strip_templates_and_refs(wikitext: str, dropped_prefixes: frozenset[str] = _ALWAYS_DROPPED_PREFIXES) -> str:
     """Fast regex pre-pass: drop comments, <ref>s and innermost-first balanced {{templates}} before parsing.
 
     The mwparserfromhell tree builder is pure Python and templates are most of its nodes, so removing
@@ -207,6 +210,8 @@ def strip_templates_and_refs(wikitext: str) -> str:
     text = _COMMENT.sub("", wikitext)
     text = _REF_SELF_CLOSING.sub("", text)
     text = _REF_PAIRED.sub("", text)
+    text = _strip_tables(text)
+    text = _strip_prefixed_links(text, dropped_prefixes)
     previous = None
     while previous != text:
         previous = text
@@ -217,13 +222,15 @@ def strip_templates_and_refs(wikitext: str) -> str:
 def wikitext_to_text(wikitext: str, dropped_prefixes: frozenset[str] = _ALWAYS_DROPPED_PREFIXES) -> str:
     """Plain text of an article's wikitext: link text kept; templates, refs, tables, files and categories removed."""
     out: list[str] = []
-    _render(mwparserfromhell.parse(strip_templates_and_refs(wikitext)), dropped_prefixes, out)
+    _render(mwparserfromhell.parse(strip_templates_and_refs(wikitext, dropped_prefixes)), dropped_prefixes, out)
     text = _MAGIC_WORD.sub("", "".join(out))
     text = _EMPTY_PARENS.sub("", text)
+    # Unbalanced bold/italic quotes left as text by the parser: an odd run keeps one apostrophe (Iliad's).
+    text = _QUOTE_RUN.sub(lambda m: "'" if len(m.group()) % 2 else "", text)
     lines = []
     for line in text.split("\n"):
         line = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", line)).strip()
-        if line in ("-", ":", ";"):  # list item whose only content was a removed template
+        if line in ("-", ":", ";", _HEADING_MARK):  # list item / heading whose content was removed
             continue
         lines.append(line)
     text = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
@@ -231,20 +238,72 @@ def wikitext_to_text(wikitext: str, dropped_prefixes: frozenset[str] = _ALWAYS_D
 
 
 def _remove_empty_headings(text: str) -> str:
-    """Drop a heading paragraph (one short line, set off by blank lines) followed by another heading or the end."""
-    paragraphs = text.split("\n\n")
+    """Drop headings (marked lines) whose section is empty, i.e. followed by another heading or the end."""
+    lines = text.split("\n")
     out: list[str] = []
-    for i, para in enumerate(paragraphs):
-        nxt = paragraphs[i + 1] if i + 1 < len(paragraphs) else None
-        if _is_heading(para) and (nxt is None or _is_heading(nxt)):
+    for i, line in enumerate(lines):
+        if line.startswith(_HEADING_MARK):
+            following = next((nxt for nxt in lines[i + 1 :] if nxt.strip()), None)
+            if following is None or following.startswith(_HEADING_MARK):
+                continue
+            line = line[len(_HEADING_MARK) :].strip()
+        out.append(line)
+    return _BLANK_RUNS.sub("\n\n", "\n".join(out)).strip()
+
+
+def _strip_prefixed_links(text: str, prefixes: frozenset[str]) -> str:
+    """Remove [[File:...]] / [[Category:...]]-style links with balanced brackets (captions may hold links)."""
+    if "[[" not in text:
+        return text
+    pattern = _prefixed_link_pattern(prefixes)
+    out: list[str] = []
+    pos = 0
+    for match in pattern.finditer(text):
+        if match.start() < pos:
+            continue  # inside a link already removed
+        depth, i = 0, match.start()
+        while i < len(text) - 1:
+            pair = text[i : i + 2]
+            if pair == "[[":
+                depth, i = depth + 1, i + 2
+            elif pair == "]]":
+                depth, i = depth - 1, i + 2
+                if depth == 0:
+                    break
+            elif text[i] == "\n" and text[i + 1] == "\n":
+                break  # a link never spans a paragraph: unbalanced, stop here
+            else:
+                i += 1
+        out.append(text[pos : match.start()])
+        pos = i
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def _prefixed_link_pattern(prefixes: frozenset[str]) -> re.Pattern[str]:
+    """Regex finding the start of a link in one of the given namespaces (case-insensitive)."""
+    names = "|".join(sorted((re.escape(p) for p in prefixes), key=len, reverse=True))
+    return re.compile(rf"\[\[\s*(?:{names})\s*:", re.IGNORECASE)
+
+
+def _strip_tables(text: str) -> str:
+    """Remove wiki tables line by line ({| ... |}, nested), also those the parser does not recognise."""
+    if "{|" not in text:
+        return text
+    out: list[str] = []
+    depth = 0
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith("{|"):
+            depth += 1
             continue
-        out.append(para)
-    return "\n\n".join(out)
-
-
-def _is_heading(paragraph: str) -> bool:
-    """A rendered heading: a single line without sentence punctuation at the end."""
-    return "\n" not in paragraph and len(paragraph) < 120 and not paragraph.endswith((".", "!", "?", ":"))
+        if depth:
+            if stripped.startswith("|}"):
+                depth -= 1
+            continue
+        out.append(line)
+    return "\n".join(out)
 
 
 def _page_url(site: Mapping[str, str], title: str) -> str | None:

@@ -1,0 +1,134 @@
+"""Plain-text, one-per-line (Lee news .cor) and HTML-file readers, robust decoding, and the format registry."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from curation.readers import READERS, detect_format, get_reader, reader_with_options
+from curation.readers.base import SourceFile
+from curation.readers.html import decode_html, read_html
+from curation.readers.text import read_lines, read_text
+from curation.schema import Document, Failure
+
+DATA = Path(__file__).parent / "data" / "readers"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def run(reader, name: str, data: bytes, options: dict | None = None) -> list[Document | Failure]:
+    """Everything `reader` yields for `data` stored under file name `name`."""
+    return list(reader(io.BytesIO(data), SourceFile(name, name, "news", "x"), options))
+
+
+def test_lee_corpus_one_document_per_line():
+    docs = run(read_lines, "lee.cor", (DATA / "news" / "lee.cor").read_bytes())
+    assert len(docs) == 50 and all(isinstance(d, Document) for d in docs)
+    assert docs[0].id == "news/lee.cor#1" and docs[49].id == "news/lee.cor#50"
+    assert docs[0].text.startswith("The national executive of the strife-torn Democrats last night appointed")
+    background = run(read_lines, "lee_background.cor", (SHARED / "news" / "lee" / "lee_background.cor").read_bytes())
+    assert len(background) == 300
+
+
+def test_lines_truncated_gzip_keeps_earlier_lines():
+    data = gzip.compress((SHARED / "news" / "lee" / "lee_background.cor").read_bytes())  # 360 kB, 300 lines
+    items = run(read_lines, "lee.cor.gz", data[: len(data) // 2])
+    assert isinstance(items[-1], Failure) and 50 < len(items) < 300
+    assert items[-1].source_location.startswith("lee.cor.gz:")
+
+
+def test_fifty_megabyte_single_line_is_skipped_and_next_line_read(tmp_path):
+    path = tmp_path / "huge.cor"
+    with path.open("wb") as fh:
+        fh.write(b"word " * 10_000_000 + b"\nsecond line\n")
+    tracemalloc.start()
+    with path.open("rb") as fh:
+        items = list(read_lines(fh, SourceFile(str(path), "huge.cor", "news", "lines")))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [(d.reason, d.text) for d in items] == [("read.too_large", ""), (None, "second line")]
+    assert items[0].meta["nbytes"] == 50_000_001 and items[1].id.endswith("#2")
+    assert peak < 45_000_000
+
+
+def test_text_file_encodings_and_empty():
+    [utf16] = run(read_text, "a.txt", "Grüße aus Köln\r\n".encode("utf-16"))
+    assert utf16.text == "Grüße aus Köln"
+    [latin] = run(read_text, "b.txt", "café olé".encode("cp1252"))
+    assert latin.text == "café olé" and latin.meta["encoding"] == "cp1252"
+    for name, data in [("e.txt", b""), ("e.cor", b""), ("e.txt.gz", gzip.compress(b""))]:
+        items = run(read_lines if name.endswith(".cor") else read_text, name, data)
+        assert len(items) == 1 and isinstance(items[0], Failure) and "empty" in items[0].error
+
+
+def test_html_file_is_one_document_with_raw_html():
+    [doc] = run(read_html, "blog.python.org.html.gz", (DATA / "html" / "blog.python.org.html.gz").read_bytes())
+    assert doc.meta["content_type"] == "text/html"
+    assert "<html" in doc.text.lower() and "Python 3.6.0 is now available" in doc.text
+
+
+def test_html_without_charset_is_detected():
+    [doc] = run(read_html, "zh.html.gz", (DATA / "html" / "chineselyrics4u.com.zhineng.html.gz").read_bytes())
+    assert "\ufffd" not in doc.text and any("\u4e00" <= c <= "\u9fff" for c in doc.text)
+
+
+@pytest.mark.parametrize(
+    ("body", "http_charset", "expected", "codec"),
+    [
+        ('<meta charset="windows-1251"><p>Привет, мир</p>'.encode("cp1251"), None, "Привет, мир", "cp1251"),
+        ("<p>Grüße</p>".encode("latin-1"), "ISO-8859-1", "Grüße", "cp1252"),  # WHATWG: latin-1 label = cp1252
+        ('<meta charset="utf-8"><p>naïve \xff\xfe bytes</p>'.encode("latin-1"), None, "na", None),  # lying label
+        (b'<meta charset="x-no-such-charset"><p>plain</p>', None, "plain", "utf-8"),
+        ("<p>漢字テキスト</p>".encode("shift_jis"), "shift_jis", "漢字テキスト", "cp932"),
+        (b"\xef\xbb\xbf<p>bom</p>", "iso-8859-1", "<p>bom</p>", "utf-8"),
+        (b"\xff\xfe" + "<p>utf16</p>".encode("utf-16-le"), None, "<p>utf16</p>", "utf-16-le"),
+    ],
+)
+def test_decode_html_never_raises(body, http_charset, expected, codec):
+    text, used = decode_html(body, http_charset)
+    assert expected in text
+    if codec is not None:
+        assert used == codec
+
+
+def test_invalid_bytes_in_utf8_page_are_replaced_not_fatal():
+    body = "<html><body><p>Ünïcödé text</p>".encode() + b"\xc3\x28\xa0\xa1" + b"<p>after</p></body></html>"
+    [doc] = run(read_html, "bad.html", body)
+    assert "after" in doc.text
+
+
+def test_empty_html_and_truncated_gzip_html():
+    assert isinstance(run(read_html, "e.html", b"")[0], Failure)
+    data = (DATA / "html" / "blog.python.org.html.gz").read_bytes()
+    [cut] = run(read_html, "cut.html.gz", data[: len(data) // 2])
+    assert isinstance(cut, Failure) and cut.source_location == "cut.html.gz:0"
+
+
+def test_registry_covers_every_format_and_empty_input_never_raises():
+    expected = {"warc", "wet", "html", "wikipedia", "books", "text", "lines", "code_archive", "code_file"}
+    assert expected <= set(READERS)
+    for fmt in sorted(expected):
+        reader = reader_with_options(fmt, {"max_document_bytes": 1000})
+        items = list(reader(io.BytesIO(b""), SourceFile("empty", "empty", "x", fmt)))
+        assert len(items) == 1 and isinstance(items[0], Failure), fmt
+    assert get_reader("jsonl") is reader_with_options("jsonl", {"x": 1})  # readers without options unchanged
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "fmt"),
+    [
+        ("news/lee.cor", None, "lines"),
+        ("news/article.txt", "news", "text"),
+        ("books/pg42.txt.gz", "books", "books"),
+        ("web/page.html.gz", None, "html"),
+        ("web/x.warc.wet.gz", "web", "wet"),
+        ("code/repo.tar.gz", None, "code_archive"),
+        ("code/samples/index.html", "code", "code_file"),
+        ("dolma/docs.json.gz", "web", "jsonl"),
+    ],
+)
+def test_detect_format(path, source, fmt):
+    assert detect_format(path, source) == fmt
