@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from curation.config import default_config
-from curation.extract import BACKENDS, extract_text
+from curation.extract import BACKENDS, extract_text, extract_with_config
 from curation.readers.base import SourceFile
 from curation.readers.warc import read_warc
 
@@ -65,3 +65,18 @@ def test_all_sample_pages_extract_non_trivially():
     assert len(pages) == 60
     lengths = [len(extract_text(gzip.decompress(p.read_bytes()).decode("utf-8", "replace"))) for p in pages]
     assert sum(1 for n in lengths if n >= 200) >= 55
+
+
+def test_fallback_recovers_pages_resiliparse_empties():
+    html = gzip.decompress((SHARED_HTML / "rnz.de.witzel.html.gz").read_bytes()).decode("utf-8")
+    assert extract_text(html) == ""  # resiliparse's main-content heuristics drop this whole article
+    recovered = extract_text(html, fallback="trafilatura")
+    assert "Frank Witzel den Deutschen Buchpreis 2015 erhalten" in recovered
+    cfg = default_config()["extract"]
+    assert extract_with_config(html, None, cfg) == recovered
+    assert extract_with_config(html, None, {**cfg, "fallback_backend": None}) == ""
+
+
+def test_fallback_not_used_when_backend_finds_enough():
+    html = page("blog.python.org")
+    assert extract_text(html, fallback="trafilatura") == extract_text(html)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any, BinaryIO
 
 from resiliparse.parse.encoding import detect_encoding
@@ -44,6 +45,7 @@ def charset_from_content_type(content_type: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+@lru_cache(maxsize=256)
 def _codec(label: str | None) -> str | None:
     """A Python codec name for a charset label (WHATWG supersets applied), or None if unknown."""
     if not label:
