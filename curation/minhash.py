@@ -24,7 +24,7 @@ _M2 = _U64(0x94D049BB133111EB)
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 _BYTE_BASE = _U64(0x100000001B3)  # FNV-64 prime as the polynomial base over bytes
 _TOKEN_BASE = _U64(0xC2B2AE3D27D4EB4F)  # odd multiplier folding token hashes into n-gram hashes
-_CHUNK = 2048  # shingles per multiply-min block: bounds the temporary matrix to CHUNK x num_perm x 8 bytes
+_CHUNK = 256  # shingles per multiply-min block: bounds the temporary matrix to CHUNK x num_perm x 8 bytes
 
 
 @dataclass(frozen=True)
@@ -147,9 +147,13 @@ def signature_from_shingles(shingles: np.ndarray, params: MinHashParams) -> np.n
     """MinHash signature (uint32[num_perm]): per permutation the top 32 bits of min(a*x + b mod 2**64)."""
     a, b = _permutations(params.num_perm, params.seed)
     sig = np.full(params.num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
+    buf = np.empty((min(_CHUNK, shingles.size), params.num_perm), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for start in range(0, shingles.size, _CHUNK):
-            block = shingles[start : start + _CHUNK, None] * a[None, :] + b[None, :]
+            chunk = shingles[start : start + _CHUNK, None]
+            block = buf[: chunk.shape[0]]
+            np.multiply(chunk, a[None, :], out=block)
+            np.add(block, b[None, :], out=block)
             np.minimum(sig, block.min(axis=0), out=sig)
     return (sig >> _U64(32)).astype(np.uint32)
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import apache_beam as beam
 import numpy as np
-import pyarrow as pa
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
@@ -34,13 +33,6 @@ from curation.schema import Document, Failure
 
 NEAR_REASON = "dedup.near"
 VERIFY_MODES = ("jaccard", "signature", "none")
-CLUSTERS_SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("cluster_id", pa.string(), nullable=False),
-        pa.field("kept", pa.bool_(), nullable=False),
-    ]
-)
 
 
 def verify_mode(section: Mapping[str, Any]) -> str:
@@ -248,16 +240,3 @@ class NearDedup(beam.PTransform):
             | "Route" >> beam.FlatMap(_apply_decision).with_outputs("removed", main="kept")
         )
         return {"kept": routed.kept, "removed": routed.removed, "clusters": clusters, "failed": features.failed}
-
-
-class WriteClusters(beam.PTransform):
-    """Cluster rows -> one Parquet file (e.g. OUT/dedup/clusters.parquet) with id, cluster_id, kept."""
-
-    def __init__(self, path: str):
-        super().__init__()
-        self.path = path
-
-    def expand(self, rows):
-        return rows | "WriteClustersParquet" >> beam.io.WriteToParquet(
-            self.path, CLUSTERS_SCHEMA, num_shards=1, shard_name_template=""
-        )

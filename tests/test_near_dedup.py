@@ -155,3 +155,98 @@ def test_same_result_with_one_and_two_workers(corpus, tmp_path):
     )
     assert one == two
     assert one["removed"]
+
+
+def test_inspect_dedup_reports_largest_cluster_with_side_by_side_diff(corpus, result, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from curation.inspect_dedup import inspect_dedup
+    from curation.schema import document_schema, documents_to_table
+
+    assert "no dedup cluster table" in inspect_dedup(str(tmp_path))
+    by_id = {r["id"]: r for r in result["kept"] + result["removed"]}
+    for kind, rows in (("data", result["kept"]), ("removed", result["removed"])):
+        docs = [Document(r["id"], corpus[r["id"]].source, r["text"], meta=r["meta"], reason=r["reason"]) for r in rows]
+        (tmp_path / kind / "all").mkdir(parents=True)
+        table = documents_to_table(docs, document_schema(["dummy"], with_reason=kind == "removed"))
+        pq.write_table(table, tmp_path / kind / "all" / "part-00000.parquet")
+    (tmp_path / "dedup").mkdir()
+    pq.write_table(pa.Table.from_pylist(result["clusters"]), tmp_path / "dedup" / "clusters.parquet")
+
+    report = inspect_dedup(str(tmp_path), top=2)
+    lines = report.splitlines()
+    assert lines[0].startswith(f"3 clusters, {len(result['clusters'])} member documents")
+    assert "#1 cluster near-web/a#0: 3 members" in report
+    assert "#3" not in report
+    assert "diff: web/a#0 (left) vs web/a#1 (right)" in report
+    # the sliding window drops the first 25 words on the right: the diff must show left-only text
+    first_words = " ".join(by_id["web/a#0"]["text"].split()[:3])
+    assert any(line.strip().startswith(first_words) and (" < " in line or " | " in line) for line in lines)
+
+
+SCALE_VOCAB = 50_000
+
+
+def synthetic_docs(shard: int, per_shard: int, dup_every: int):
+    """Deterministic synthetic docs of 60-120 random words; every `dup_every`-th doc is a near-copy of its
+    predecessor (one word changed at the end), so planted duplicates are known exactly."""
+    import numpy as np
+
+    rng = np.random.default_rng(shard)
+    previous = None
+    for k in range(per_shard):
+        i = shard * per_shard + k
+        if previous is not None and i % dup_every == 0:
+            words = previous.copy()
+            words[-1] = SCALE_VOCAB + i  # a word no other document has
+        else:
+            words = rng.integers(0, SCALE_VOCAB, size=int(rng.integers(60, 121)))
+        previous = words
+        yield Document(f"web/synthetic/{shard:05d}.jsonl#{k:05d}", "web", " ".join(f"w{w}" for w in words.tolist()))
+
+
+@pytest.mark.slow
+def test_scale_one_million_synthetic_documents(tmp_path):
+    """1M docs (override with DEDUP_SCALE_DOCS) through NearDedup on the DirectRunner; prints time and peak RSS."""
+    import os
+    import resource
+    import time
+
+    total = int(os.environ.get("DEDUP_SCALE_DOCS", "1000000"))
+    per_shard, dup_every = 10_000, 50
+    shards = max(1, total // per_shard)
+    t0 = time.perf_counter()
+    with beam.Pipeline(options=PipelineOptions([])) as p:
+        docs = (
+            p | beam.Create(list(range(shards))) | beam.Reshuffle() | beam.FlatMap(synthetic_docs, per_shard, dup_every)
+        )
+        result = docs | NearDedup(load_config())
+        _ = (
+            result["removed"]
+            | beam.Map(lambda d: f"{d.id}\t{d.meta['duplicate_of']}")
+            | beam.io.WriteToText(str(tmp_path / "removed"))
+        )
+        _ = (
+            result["kept"]
+            | beam.combiners.Count.Globally()
+            | "WriteKeptCount" >> beam.io.WriteToText(str(tmp_path / "kept_count"))
+        )
+    seconds = time.perf_counter() - t0
+    peak_mb = (
+        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        / 1024
+    )
+    removed = [line.split("\t") for f in tmp_path.glob("removed-*") for line in f.read_text().splitlines()]
+    kept = sum(int(f.read_text()) for f in tmp_path.glob("kept_count-*"))
+    n = shards * per_shard
+    planted = {
+        f"web/synthetic/{i // per_shard:05d}.jsonl#{i % per_shard:05d}"
+        for i in range(n)
+        if i % dup_every == 0 and i % per_shard != 0
+    }
+    print(
+        f"\nscale: {n} docs, {len(planted)} planted, {len(removed)} removed, {seconds:.0f}s, peak RSS {peak_mb:.0f} MB"
+    )
+    assert kept + len(removed) == n
+    assert {doc_id for doc_id, _ in removed} == planted
