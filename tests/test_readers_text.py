@@ -132,3 +132,59 @@ def test_registry_covers_every_format_and_empty_input_never_raises():
 )
 def test_detect_format(path, source, fmt):
     assert detect_format(path, source) == fmt
+
+
+class NonSeekable(io.RawIOBase):
+    """A forward-only byte stream like a gs:// or s3:// download (no seek, no tell)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readinto(self, buffer) -> int:
+        chunk = self._inner.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def seek(self, *args):
+        raise io.UnsupportedOperation("seek")
+
+    def tell(self):
+        raise io.UnsupportedOperation("tell")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "path", "expected_docs"),
+    [
+        ("warc", DATA / "web" / "whirlwind.warc.gz", 1),
+        ("wet", DATA / "web" / "whirlwind.warc.wet.gz", 1),
+        ("wikipedia", DATA / "wikipedia" / "enwiki-table-markup.xml.bz2", 5),
+        ("books", DATA / "books" / "pg42.txt.gz", 1),
+        ("lines", DATA / "news" / "lee.cor", 50),
+        ("html", DATA / "html" / "blog.python.org.html.gz", 1),
+        ("code_archive", DATA / "code" / "go-isatty-9a68506e2394.tar.gz", 17),
+    ],
+)
+def test_readers_work_on_non_seekable_streams(fmt, path, expected_docs):
+    data = path.read_bytes()
+    stream = NonSeekable(data)
+    items = list(get_reader(fmt)(stream, SourceFile(str(path), path.name, "s", fmt)))
+    assert sum(1 for i in items if isinstance(i, Document) and not i.reason) == expected_docs
+    seekable = list(get_reader(fmt)(io.BytesIO(data), SourceFile(str(path), path.name, "s", fmt)))
+    assert [i.id for i in items] == [i.id for i in seekable]
+
+
+def test_zip_archive_from_non_seekable_stream():
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("repo/a.py", "print('a')\n")
+        zf.writestr("repo/LICENSE", "Permission is hereby granted, free of charge, to any person")
+    items = list(get_reader("code_archive")(NonSeekable(out.getvalue()), SourceFile("r.zip", "r.zip", "code", "x")))
+    assert [(d.meta["path"], d.meta["license"]) for d in items] == [("a.py", "MIT"), ("LICENSE", "MIT")]
