@@ -158,3 +158,7 @@ def test_wikitext_conversion_details():
 def test_format_detection_for_dump_names():
     assert detect_format("x/enwiki-latest-pages-articles.xml.bz2") == "wikipedia"
     assert detect_format("x/enwiki-latest-pages-articles1.xml-p10p30302.bz2", "wikipedia") == "wikipedia"
+
+
+def test_nested_lists_keep_their_depth():
+    assert wikitext_to_text("* a\n** b\n*** c\n* d\n# e\n## f\n** {{gone}}") == "- a\n  - b\n    - c\n- d\n- e\n  - f"

@@ -64,6 +64,7 @@ _EMPTY_PARENS = re.compile(r"\(\s*[,;:]?\s*\)")
 _SPACES = re.compile(r"[ \t\u00a0]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:])")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_NESTED_BULLET = re.compile(r"^((?:  )+)- ")
 _QUOTE_RUN = re.compile(r"'{2,}")
 _HEADING_MARK = "\ue000"  # marks rendered headings until empty sections are removed
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -187,7 +188,10 @@ def _render(code: Wikicode, dropped: frozenset[str], out: list[str]) -> None:
             if tag == "br":
                 out.append("\n")
             elif tag == "li" and node.wiki_markup in _LIST_MARKUP:
-                out.append("- ")
+                if out and out[-1].strip() == "-":  # "**": a nested item, indent instead of "- - "
+                    out[-1] = "  " + out[-1]
+                else:
+                    out.append("- ")
             elif tag == "nowiki" and node.contents is not None:
                 out.append(str(node.contents))
             elif node.contents is not None:
@@ -229,10 +233,12 @@ def wikitext_to_text(wikitext: str, dropped_prefixes: frozenset[str] = _ALWAYS_D
     text = _QUOTE_RUN.sub(lambda m: "'" if len(m.group()) % 2 else "", text)
     lines = []
     for line in text.split("\n"):
-        line = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", line)).strip()
+        nested = _NESTED_BULLET.match(line)
+        indent = nested.group(1) if nested else ""
+        line = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", line[len(indent) :])).strip()
         if line in ("-", ":", ";", _HEADING_MARK):  # list item / heading whose content was removed
             continue
-        lines.append(line)
+        lines.append(indent + line)
     text = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
     return _remove_empty_headings(text)
 
