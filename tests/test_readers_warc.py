@@ -46,6 +46,8 @@ def test_ids_are_stable_and_unique():
     second = [d.id for d in read(SHARED / "warc" / "dolma" / "sample-0000.warc.gz")]
     assert first == second
     assert len(set(first)) == len(first) == 22
+    urls = [d.url for d in read(SHARED / "warc" / "dolma" / "sample-0000.warc.gz")]
+    assert all(u.startswith("http") for u in urls)  # wget writes WARC-Target-URI as <...>
 
 
 def test_wet_conversion_records_are_plain_text():
@@ -54,6 +56,9 @@ def test_wet_conversion_records_are_plain_text():
     assert docs[0].meta["content_type"] == "text/plain"
     assert docs[0].url == "https://an.wikipedia.org/wiki/Escopete"
     assert "<" not in docs[0].text[:200] and "Escopete" in docs[0].text
+    html = read(DATA / "whirlwind.warc.gz")[0]
+    assert docs[0].meta["warc_refers_to"] == html.meta["warc_record_id"]
+    assert docs[0].meta["warc_languages"] == "spa"
 
 
 def test_arc_records_are_read():

@@ -59,6 +59,8 @@ def _base_meta(record: ArcWarcRecord) -> dict[str, Any]:
         "crawl_date": headers.get_header("WARC-Date"),
         "warc_record_id": headers.get_header("WARC-Record-ID"),
         "warc_type": record.rec_type,
+        "warc_refers_to": headers.get_header("WARC-Refers-To"),  # WET: the response it was made from
+        "warc_languages": headers.get_header("WARC-Identified-Content-Language"),  # CC's CLD2 guess
     }
     return {k: v for k, v in meta.items() if v is not None}
 
