@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from curation.schema import Document
-from curation.text import ngram_text, ngram_word_spans, ngram_words
+from curation.text import ngram_text, ngram_word_spans, ngram_word_string, ngram_words
 
 FORMAT_VERSION = 1
 _U64 = np.uint64
@@ -78,9 +78,14 @@ def _mix(z: np.ndarray) -> np.ndarray:
 
 def word_hashes(words: Sequence[str]) -> np.ndarray:
     """Stable 64-bit hash per word (words must not contain spaces), computed without a Python loop."""
-    if not words:
+    return word_string_hashes(" ".join(words))
+
+
+def word_string_hashes(joined: str) -> np.ndarray:
+    """`word_hashes` of words given as one string joined by single spaces."""
+    if not joined:
         return _EMPTY
-    data = np.frombuffer(" ".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
     sep = data == 32
     starts = np.flatnonzero(np.concatenate(([True], sep[:-1])))
     fwd, back = _BYTE_POW.get(len(data))
@@ -89,28 +94,40 @@ def word_hashes(words: Sequence[str]) -> np.ndarray:
     return _mix(np.add.reduceat(weighted, starts) * back[starts])
 
 
-def _window_sums(word_h: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per window start i: sum_j word_h[i+j] * W**(i+j), the weighted words, and W**-i."""
-    count = len(word_h) - n + 1
-    fwd, back = _WORD_POW.get(len(word_h))
-    weighted = word_h * fwd
-    prefix = np.concatenate(([_U64(0)], np.cumsum(weighted, dtype=np.uint64)))
-    return prefix[n:] - prefix[:count], weighted, back[:count]
+class WindowSums:
+    """Prefix sums of position-weighted word hashes: any window length's n-gram hashes in O(words)."""
+
+    def __init__(self, word_h: np.ndarray):
+        fwd, self.back = _WORD_POW.get(len(word_h))
+        self.size = len(word_h)
+        self.weighted = word_h * fwd
+        self.prefix = np.concatenate(([_U64(0)], np.cumsum(self.weighted, dtype=np.uint64)))
+
+    def sums(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per window start i: sum_j word_h[i+j] * W**(i+j), and W**-i."""
+        count = self.size - n + 1
+        return self.prefix[n:] - self.prefix[:count], self.back[:count]
+
+    def ngrams(self, n: int) -> np.ndarray:
+        """Hash of every contiguous n-word window (index i = window starting at word i)."""
+        if self.size < n:
+            return _EMPTY
+        sums, back = self.sums(n)
+        return _mix(sums * back + _EXACT_SALT)
 
 
 def ngram_hashes(word_h: np.ndarray, n: int) -> np.ndarray:
     """Hash of every contiguous n-word window (index i = window starting at word i)."""
-    if len(word_h) < n:
-        return _EMPTY
-    sums, _, back = _window_sums(word_h, n)
-    return _mix(sums * back + _EXACT_SALT)
+    return WindowSums(word_h).ngrams(n)
 
 
-def masked_ngram_hashes(word_h: np.ndarray, n: int) -> np.ndarray:
+def masked_ngram_hashes(word_h: np.ndarray, n: int, windows: WindowSums | None = None) -> np.ndarray:
     """Shape (n, windows): hash of each n-word window with word j left out (one-word edit tolerance)."""
     if len(word_h) < n:
         return np.zeros((n, 0), dtype=np.uint64)
-    sums, weighted, back = _window_sums(word_h, n)
+    windows = windows or WindowSums(word_h)
+    sums, back = windows.sums(n)
+    weighted = windows.weighted
     count = len(sums)
     out = np.empty((n, count), dtype=np.uint64)
     for j in range(n):
@@ -153,8 +170,23 @@ class DecontamIndex:
     benchmarks: list[str]
     fuzzy_hashes: np.ndarray = field(default_factory=lambda: _EMPTY)
     fuzzy_items: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    short_hashes: np.ndarray = field(default_factory=lambda: _EMPTY)  # whole short items, sorted
+    short_items: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    short_lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # words
     titles: dict[str, str] = field(default_factory=dict)  # normalised title -> benchmark
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, kind: str) -> tuple:
+        """(hashes, items, prefilter bitmap, shift) of the exact, fuzzy or short table, built once."""
+        cache = self.__dict__.setdefault("_tables", {})
+        if kind not in cache:
+            hashes, items = {
+                "exact": (self.hashes, self.items),
+                "fuzzy": (self.fuzzy_hashes, self.fuzzy_items),
+                "short": (self.short_hashes, self.short_items),
+            }[kind]
+            cache[kind] = (hashes, items, *prefilter_bitmap(hashes))
+        return cache[kind]
 
     @property
     def fuzzy(self) -> bool:
@@ -164,20 +196,27 @@ class DecontamIndex:
     @property
     def nbytes(self) -> int:
         """Memory of the lookup arrays."""
-        return sum(a.nbytes for a in (self.hashes, self.items, self.fuzzy_hashes, self.fuzzy_items))
+        arrays = (self.hashes, self.items, self.fuzzy_hashes, self.fuzzy_items, self.short_hashes, self.short_items)
+        return sum(a.nbytes for a in arrays)
 
 
-def _item_hashes(item: EvalItem, n: int, fuzzy: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct exact and (if fuzzy) masked n-gram hashes of one item over all its segments."""
-    exact, masked = [], []
+def _item_hashes(item: EvalItem, n: int, fuzzy: bool, min_words: int) -> tuple[np.ndarray, np.ndarray, list]:
+    """Distinct exact and (if fuzzy) masked n-gram hashes of one item, and (k, hash) of whole short segments.
+
+    An item with no n-word stretch is indexed by its segments of `min_words` <= k < n words as
+    single k-grams (GPT-3 App. C lowers n to 8 for short benchmarks in the same spirit).
+    """
+    exact, masked, short = [], [], []
     for segment in item.segments:
         wh = word_hashes(ngram_words(segment))
         exact.append(ngram_hashes(wh, n))
         if fuzzy:
             masked.append(masked_ngram_hashes(wh, n).ravel())
+        if min_words <= len(wh) < n:
+            short.append((len(wh), ngram_hashes(wh, len(wh))[0]))
     ex = np.unique(np.concatenate(exact)) if exact else _EMPTY
     mk = np.unique(np.concatenate(masked)) if masked else _EMPTY
-    return ex, mk
+    return ex, mk, (short if not len(ex) else [])
 
 
 def _sorted_pairs(hash_parts: list[np.ndarray], item_parts: list[np.ndarray], max_items: int) -> tuple:
@@ -207,17 +246,20 @@ def build_index(
     n = int(section.get("ngram", 13))
     fuzzy = bool(section.get("fuzzy", False))
     max_items = int(section.get("max_items_per_ngram", 0) or 0)
+    min_words = int(section.get("min_item_words", 8))
     bench_names: list[str] = []
     bench_pos: dict[str, int] = {}
     ex_h, ex_i, mk_h, mk_i = [], [], [], []
     item_ngrams, item_bench, item_ids = [], [], []
-    short = {}
+    short: dict[str, int] = {}
+    short_rows: list[tuple[int, int, int]] = []  # (hash, item, length)
     for idx, item in enumerate(items):
         if item.benchmark not in bench_pos:
             bench_pos[item.benchmark] = len(bench_names)
             bench_names.append(item.benchmark)
-        ex, mk = _item_hashes(item, n, fuzzy)
-        if not len(ex):
+        ex, mk, short_segments = _item_hashes(item, n, fuzzy, min_words)
+        short_rows.extend((int(h), idx, k) for k, h in short_segments)
+        if not len(ex) and not short_segments:
             short[item.benchmark] = short.get(item.benchmark, 0) + 1
         ex_h.append(ex)
         ex_i.append(np.full(len(ex), idx, dtype=np.int32))
@@ -229,6 +271,8 @@ def build_index(
         item_ids.append(item.item_id)
     hashes, item_of, dropped = _sorted_pairs(ex_h, ex_i, max_items)
     fz_hashes, fz_items, fz_dropped = _sorted_pairs(mk_h, mk_i, max_items) if fuzzy else (_EMPTY, ex_i[:0], 0)
+    short_rows.sort()
+    short_arr = np.array(short_rows, dtype=np.uint64).reshape(-1, 3)
     per_bench = {b: int(np.sum(np.array(item_bench) == i)) for i, b in enumerate(bench_names)}
     meta = {
         "format_version": FORMAT_VERSION,
@@ -237,7 +281,9 @@ def build_index(
         "max_items_per_ngram": max_items,
         "items": len(item_ids),
         "items_per_benchmark": per_bench,
-        "items_shorter_than_ngram": short,
+        "min_item_words": min_words,
+        "items_unmatchable": short,
+        "items_short": len({i for _, i, _ in short_rows}),
         "ngrams": int(len(hashes)),
         "frequent_ngrams_dropped": dropped + fz_dropped,
         "build_seconds": round(time.perf_counter() - started, 3),
@@ -252,6 +298,9 @@ def build_index(
         benchmarks=bench_names,
         fuzzy_hashes=fz_hashes,
         fuzzy_items=fz_items if fuzzy else np.zeros(0, dtype=np.int32),
+        short_hashes=short_arr[:, 0].copy(),
+        short_items=short_arr[:, 1].astype(np.int32),
+        short_lengths=short_arr[:, 2].astype(np.int32),
         titles={normalize_title(t): b for t, b in (titles or {}).items() if normalize_title(t)},
         meta=meta,
     )
@@ -270,6 +319,9 @@ def save_index(index: DecontamIndex, stream: BinaryIO) -> None:
         item_ids=index.item_ids if len(index.item_ids) else np.zeros(0, dtype="<U1"),
         fuzzy_hashes=index.fuzzy_hashes,
         fuzzy_items=index.fuzzy_items,
+        short_hashes=index.short_hashes,
+        short_items=index.short_items,
+        short_lengths=index.short_lengths,
         title_keys=np.asarray([t for t, _ in titles] or [""][:0], dtype=str),
         title_benchmarks=np.asarray([b for _, b in titles] or [""][:0], dtype=str),
         meta=np.asarray(json.dumps(meta, sort_keys=True)),
@@ -294,6 +346,9 @@ def load_index(stream: BinaryIO | bytes) -> DecontamIndex:
             benchmarks=list(meta.pop("benchmarks")),
             fuzzy_hashes=npz["fuzzy_hashes"],
             fuzzy_items=npz["fuzzy_items"],
+            short_hashes=npz["short_hashes"],
+            short_items=npz["short_items"],
+            short_lengths=npz["short_lengths"],
             titles=dict(zip(npz["title_keys"].tolist(), npz["title_benchmarks"].tolist(), strict=True)),
             meta=meta,
         )
@@ -321,13 +376,35 @@ class ItemMatch:
     benchmark: str
     item_id: str
     matched_ngrams: int
+    item_ngrams: int
     jaccard: float
-    windows: np.ndarray  # sorted word positions of matching n-word windows in the document
+    windows: np.ndarray  # sorted word positions where matching windows start in the document
+    widths: np.ndarray  # words in each window (n, or k for a whole short item)
 
 
-def _lookup(keys: np.ndarray, positions: np.ndarray, hashes: np.ndarray, items: np.ndarray) -> tuple:
+PREFILTER_BITS_PER_HASH = 32  # bitmap slots per indexed hash: ~3% of absent keys reach the binary search
+
+
+def prefilter_bitmap(hashes: np.ndarray) -> tuple[np.ndarray, np.uint64]:
+    """Packed bitmap over the top bits of the hashes (a one-hash Bloom filter) and the shift to index it."""
+    bits = max(16, int(np.ceil(np.log2(max(1, len(hashes)) * PREFILTER_BITS_PER_HASH))))
+    shift = _U64(64 - bits)
+    slots = hashes >> shift
+    bitmap = np.zeros((1 << bits) // 8, dtype=np.uint8)
+    np.bitwise_or.at(bitmap, (slots >> _U64(3)).astype(np.int64), (_U64(1) << (slots & _U64(7))).astype(np.uint8))
+    return bitmap, shift
+
+
+def _lookup(keys: np.ndarray, positions: np.ndarray, table: tuple) -> tuple:
     """All (position, item, hash) triples where a key equals an index hash (duplicates expanded)."""
+    hashes, items, bitmap, shift = table
     if not len(keys) or not len(hashes):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, _EMPTY
+    slots = keys >> shift
+    maybe = (bitmap[(slots >> _U64(3)).astype(np.int64)] >> (slots & _U64(7)).astype(np.uint8)) & 1
+    keys, positions = keys[maybe.astype(bool)], positions[maybe.astype(bool)]
+    if not len(keys):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, _EMPTY
     lo = np.searchsorted(hashes, keys, side="left")
@@ -346,22 +423,57 @@ def _lookup(keys: np.ndarray, positions: np.ndarray, hashes: np.ndarray, items: 
     return positions[rep], items[lo[rep] + offsets].astype(np.int64), keys[rep]
 
 
+def _short_widths(index: DecontamIndex, items: np.ndarray) -> np.ndarray:
+    """Word length of each short item (its whole text is one window)."""
+    lengths = index.__dict__.get("_short_len_of")
+    if lengths is None:
+        lengths = np.zeros(len(index.item_ids), dtype=np.int64)
+        lengths[index.short_items] = index.short_lengths
+        index.__dict__["_short_len_of"] = lengths
+    return lengths[items]
+
+
 def match_words(index: DecontamIndex, words: Sequence[str], section: Mapping[str, Any]) -> list[ItemMatch]:
     """Eval items the word sequence overlaps, best first (most matched windows, then item order)."""
+    return match_word_string(index, " ".join(words), section)
+
+
+def match_text(index: DecontamIndex, text: str, section: Mapping[str, Any]) -> list[ItemMatch]:
+    """Eval items a text overlaps (normalised as `curation.text.ngram_words`), best first."""
+    return match_word_string(index, ngram_word_string(text), section)
+
+
+def match_word_string(index: DecontamIndex, joined: str, section: Mapping[str, Any]) -> list[ItemMatch]:
+    """`match_words` for words joined by single spaces (no per-word Python objects on the hot path)."""
     n = index.n
-    wh = word_hashes(words)
-    grams = ngram_hashes(wh, n)
-    if not len(grams):
+    wh = word_string_hashes(joined)
+    lengths = index.__dict__.setdefault("_short_k", np.unique(index.short_lengths).tolist())
+    if len(wh) < min([n, *lengths]):
         return []
+    windows = WindowSums(wh)
+    grams = windows.ngrams(n)
     positions = np.arange(len(grams), dtype=np.int64)
-    pos, item, key = _lookup(grams, positions, index.hashes, index.items)
+    pos, item, key = _lookup(grams, positions, index.table("exact"))
     use_fuzzy = index.fuzzy and section.get("policy", "overlap") == "overlap"
-    if use_fuzzy:
-        masked = masked_ngram_hashes(wh, n)
-        fpos, fitem, _ = _lookup(masked.ravel(), np.tile(positions, n), index.fuzzy_hashes, index.fuzzy_items)
-        win_pos, win_item = np.concatenate((pos, fpos)), np.concatenate((item, fitem))
-    else:
-        win_pos, win_item = pos, item
+    found_pos, found_item, found_width = [pos], [item], [np.full(len(pos), n)]
+    if use_fuzzy and len(grams):
+        masked = masked_ngram_hashes(wh, n, windows)
+        fpos, fitem, _ = _lookup(masked.ravel(), np.tile(positions, n), index.table("fuzzy"))
+        found_pos.append(fpos)
+        found_item.append(fitem)
+        found_width.append(np.full(len(fpos), n))
+    if lengths:
+        kgrams = [windows.ngrams(k) for k in lengths]
+        spos, sitem, _ = _lookup(
+            np.concatenate(kgrams),
+            np.concatenate([np.arange(len(g)) for g in kgrams]),
+            index.table("short"),
+        )
+        # width of a short hit: the item's whole length (hash collisions across k are 2**-64 events)
+        found_pos.append(spos)
+        found_item.append(sitem)
+        found_width.append(_short_widths(index, sitem))
+    win_pos, win_item, win_width = map(np.concatenate, (found_pos, found_item, found_width))
     if not len(win_item):
         return []
     doc_distinct = len(np.unique(grams))
@@ -371,13 +483,14 @@ def match_words(index: DecontamIndex, words: Sequence[str], section: Mapping[str
         pairs = np.unique(np.stack((item.astype(np.uint64), key)), axis=1)
         u_items, u_counts = np.unique(pairs[0].astype(np.int64), return_counts=True)
         inter = dict(zip(u_items.tolist(), u_counts.tolist(), strict=True))
-    order = np.lexsort((win_pos, win_item))
-    win_item, win_pos = win_item[order], win_pos[order]
+    order = np.lexsort((win_width, win_pos, win_item))
+    win_item, win_pos, win_width = win_item[order], win_pos[order], win_width[order]
     bounds = np.flatnonzero(np.concatenate(([True], win_item[1:] != win_item[:-1], [True])))
     out = []
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         it = int(win_item[a])
-        windows = np.unique(win_pos[a:b])
+        first = np.concatenate(([True], win_pos[a + 1 : b] != win_pos[a : b - 1]))
+        windows, widths = win_pos[a:b][first], win_width[a:b][first]
         shared = inter.get(it, 0)
         union = doc_distinct + int(index.item_ngrams[it]) - shared
         out.append(
@@ -386,8 +499,10 @@ def match_words(index: DecontamIndex, words: Sequence[str], section: Mapping[str
                 benchmark=index.benchmarks[int(index.item_benchmark[it])],
                 item_id=str(index.item_ids[it]),
                 matched_ngrams=len(windows),
+                item_ngrams=int(index.item_ngrams[it]),
                 jaccard=shared / union if union else 0.0,
                 windows=windows,
+                widths=widths,
             )
         )
     out.sort(key=lambda m: (-m.matched_ngrams, m.item))
@@ -398,17 +513,18 @@ def is_contaminating(match: ItemMatch, section: Mapping[str, Any]) -> bool:
     """The policy decision for one (document, item) pair: `overlap` (containment) or `jaccard`."""
     if section.get("policy", "overlap") == "jaccard":
         return match.jaccard > float(section.get("jaccard_threshold", 0.8))
-    return match.matched_ngrams >= int(section.get("min_matched_ngrams", 1))
+    needed = min(int(section.get("min_matched_ngrams", 1)), max(1, match.item_ngrams))
+    return match.matched_ngrams >= needed
 
 
-def _word_intervals(windows: np.ndarray, n: int) -> list[tuple[int, int]]:
-    """Merge n-word windows starting at `windows` into [first_word, end_word) intervals."""
+def _word_intervals(windows: np.ndarray, widths: np.ndarray) -> list[tuple[int, int]]:
+    """Merge windows (start word, width) sorted by start into [first_word, end_word) intervals."""
     out: list[tuple[int, int]] = []
-    for w in windows.tolist():
+    for w, k in zip(windows.tolist(), widths.tolist(), strict=True):
         if out and w <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], w + n))
+            out[-1] = (out[-1][0], max(out[-1][1], w + k))
         else:
-            out.append((w, w + n))
+            out.append((w, w + k))
     return out
 
 
@@ -429,7 +545,7 @@ def _char_span(text: str, spans: list[tuple[int, int]], words: tuple[int, int]) 
 
 def _example_span(norm: str, spans: list[tuple[int, int]], match: ItemMatch, n: int, limit: int) -> str:
     """The first matched stretch of the document (NFKC text), at most `limit` characters."""
-    first = _word_intervals(match.windows, n)[0]
+    first = _word_intervals(match.windows, match.widths)[0]
     start, end = _char_span(norm, spans, first)
     return norm[start : min(end, start + limit)]
 
@@ -442,9 +558,11 @@ def _cut(doc: Document, norm: str, spans, flagged: list[ItemMatch], n: int, sect
     mapping = _offset_map(doc.text, norm)
     if mapping == []:
         return False  # NFKC changed lengths in a way we cannot map back: drop instead of guessing
-    windows = np.unique(np.concatenate([m.windows for m in flagged]))
+    starts = np.concatenate([m.windows for m in flagged])
+    widths = np.concatenate([m.widths for m in flagged])
+    order = np.argsort(starts, kind="stable")
     cuts: list[list[int]] = []
-    for interval in _word_intervals(windows, n):
+    for interval in _word_intervals(starts[order], widths[order]):
         start, end = _char_span(norm, spans, interval)
         if mapping is not None:
             start, end = mapping[start], mapping[end - 1] + 1
@@ -472,6 +590,17 @@ def _cut(doc: Document, norm: str, spans, flagged: list[ItemMatch], n: int, sect
     return True
 
 
+def _row(doc: Document, match: ItemMatch, span: str) -> dict[str, Any]:
+    """One row of the match report."""
+    return {
+        "id": doc.id,
+        "benchmark": match.benchmark,
+        "item_id": match.item_id,
+        "matched_ngrams": match.matched_ngrams,
+        "example_span": span,
+    }
+
+
 def decontaminate_document(
     doc: Document, index: DecontamIndex, section: Mapping[str, Any]
 ) -> tuple[bool, list[dict[str, Any]]]:
@@ -490,21 +619,15 @@ def decontaminate_document(
                 "example_span": doc.title,
             }
             return True, [row]
-    flagged = [m for m in match_words(index, ngram_words(doc.text), section) if is_contaminating(m, section)]
+    flagged = [m for m in match_text(index, doc.text, section) if is_contaminating(m, section)]
     if not flagged:
         return False, []
     norm = ngram_text(doc.text)
     spans = ngram_word_spans(doc.text)
-    rows = [
-        {
-            "id": doc.id,
-            "benchmark": m.benchmark,
-            "item_id": m.item_id,
-            "matched_ngrams": m.matched_ngrams,
-            "example_span": _example_span(norm, spans, m, index.n, limit),
-        }
-        for m in flagged[:max_rows]
-    ]
+    if len(spans) < max(int((m.windows + m.widths).max()) for m in flagged):  # defensive: never seen
+        doc.reason = f"decontaminate.{flagged[0].benchmark}"
+        return True, [_row(doc, m, "") for m in flagged[:max_rows]]
+    rows = [_row(doc, m, _example_span(norm, spans, m, index.n, limit)) for m in flagged[:max_rows]]
     cut_mode = section.get("action", "drop") == "cut" and section.get("policy", "overlap") == "overlap"
     if cut_mode and _cut(doc, norm, spans, flagged, index.n, section):
         return False, rows

@@ -73,7 +73,7 @@ def run_decontam_index(args: argparse.Namespace, extra: list[str] | None = None)
         f"{len(index.titles)} titles, fuzzy={index.fuzzy}, {index.nbytes / 1e6:.1f} MB, "
         f"{time.perf_counter() - started:.1f}s"
     )
-    short = meta.get("items_shorter_than_ngram") or {}
+    short = meta.get("items_unmatchable") or {}
     if short:
-        print(f"note: items shorter than {index.n} words cannot match: {short}")
+        print(f"note: items with fewer than {meta['min_item_words']} words cannot match: {short}")
     return EXIT_OK

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curation.config import load_config
 from curation.decontam import (
@@ -26,7 +28,7 @@ from curation.decontam import (
 )
 from curation.evalsets import load_evalsets, parse_evalset_spec
 from curation.schema import Document
-from curation.text import ngram_words
+from curation.text import ngram_text, ngram_word_spans, ngram_words
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -231,3 +233,25 @@ def test_index_counts_match_eval_files(full_index):
     record = json.loads((EVAL / "gsm8k" / "test.jsonl").read_text("utf-8").split("\n")[0])
     expected = text_ngram_hashes(record["question"] + "\n" + re.sub(r"<<[^>]*>>", "", record["answer"]), 13)
     assert set(own.tolist()) == set(expected.tolist())
+
+
+def test_items_shorter_than_n_are_matched_whole(full_index, lee_lines):
+    # TriviaQA "What type of animal is a dik-dik?" + "Antelope": 9 words, no 13-gram
+    item = int(np.flatnonzero(full_index.item_ids == "triviaqa/1")[0])
+    assert full_index.item_ngrams[item] == 0 and item in full_index.short_items.tolist()
+    text = f"{lee_lines[3]} Quiz night: what type of animal is a dik-dik? Antelope! {lee_lines[4]}"
+    doc, removed, rows = check(full_index, text)
+    assert removed and doc.reason == "decontaminate.triviaqa" and rows[0]["item_id"] == "triviaqa/1"
+    assert ngram_words(rows[0]["example_span"]) == ngram_words("what type of animal is a dik-dik? Antelope")
+    # the question without its answer is a different 8-word sequence: not the item
+    assert check(full_index, f"{lee_lines[3]} What type of animal is a dik-dik? {lee_lines[4]}")[1] is False
+    assert full_index.meta["items_unmatchable"]["triviaqa"] < 1073  # 1073 items have < 13 words
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_word_spans_line_up_with_words(text):
+    words, spans = ngram_words(text), ngram_word_spans(text)
+    assert len(words) == len(spans)
+    norm = ngram_text(text)
+    assert [norm[a:b].casefold() for a, b in spans] == words
