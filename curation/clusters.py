@@ -32,14 +32,24 @@ def bucket_merge(buckets: Iterable[Bucket], cap: int) -> Bucket:
     return count, heapq.nsmallest(cap, set(members))
 
 
-def star_edges(members: list[Node]) -> Iterator[Edge]:
-    """Candidate edges of one bucket: every member to the bucket's smallest (O(k), not O(k^2) pairs)."""
+def bucket_edges(members: list[Node], all_pairs_up_to: int) -> Iterator[Edge]:
+    """Candidate edges of one bucket: all pairs when it is small, else every member to the smallest.
+
+    All pairs keep recall when verification rejects a false-positive root (with a star, two true
+    duplicates that only meet through a dissimilar root would never be compared); the star keeps a
+    large bucket at O(k) edges instead of O(k^2).
+    """
     if len(members) < 2:
         return
-    root = min(members)
-    for node in members:
-        if node != root:
-            yield (root, node)
+    ordered = sorted(members)
+    if len(ordered) <= all_pairs_up_to:
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                yield (a, b)
+        return
+    root = ordered[0]
+    for node in ordered[1:]:
+        yield (root, node)
 
 
 class UnionFind:

@@ -2,7 +2,7 @@
 
 Graph (see docs/dedup.md):
   docs -> features (band keys; verification payload) -> CombinePerKey(capped smallest members per bucket)
-  -> star edges -> Distinct -> [verify: join payloads by id, group by edge, true Jaccard >= threshold]
+  -> bucket edges (all pairs if small, else star) -> Distinct -> [verify: join payloads by id, group by edge, true Jaccard >= threshold]
   -> CombineGlobally(union-find over edges) -> per-member decision -> CoGroupByKey with docs by id.
 Only `(priority, id)` tuples go through the bucket shuffle; texts are shuffled once, in the final join.
 """
@@ -18,7 +18,7 @@ import numpy as np
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
-from curation.clusters import Bucket, Edge, Node, UnionFind, bucket_add, bucket_merge, star_edges
+from curation.clusters import Bucket, Edge, Node, UnionFind, bucket_add, bucket_edges, bucket_merge
 from curation.config import source_priority
 from curation.minhash import (
     MinHashParams,
@@ -128,13 +128,13 @@ class _UnionFindCombine(beam.CombineFn):
         return list(acc.assignments())
 
 
-def bucket_to_edges(item: tuple[bytes, Bucket], cap: int) -> Iterator[Edge]:
-    """Star edges of one LSH bucket; counts buckets whose membership exceeded the cap."""
+def bucket_to_edges(item: tuple[bytes, Bucket], cap: int, all_pairs_up_to: int) -> Iterator[Edge]:
+    """Candidate edges of one LSH bucket; counts buckets whose membership exceeded the cap."""
     _key, (count, members) = item
     if count > cap:
         Metrics.counter("dedup", "near_buckets_capped").inc()
         Metrics.counter("dedup", "near_bucket_members_dropped").inc(count - cap)
-    yield from star_edges(members)
+    yield from bucket_edges(members, all_pairs_up_to)
 
 
 def _edge_endpoints(edge: Edge) -> Iterator[tuple[str, Edge]]:
@@ -206,6 +206,7 @@ class NearDedup(beam.PTransform):
         self.mode = verify_mode(section)
         self.threshold = float(section.get("threshold", 0.8))
         self.cap = int(section.get("max_bucket_size", 1000))
+        self.all_pairs_up_to = int(section.get("all_pairs_up_to", 16))
 
     def expand(self, docs):
         features = docs | "Features" >> beam.ParDo(_FeaturesFn(self.cfg, self.params, self.mode)).with_outputs(
@@ -214,7 +215,7 @@ class NearDedup(beam.PTransform):
         candidates = (
             features.bands
             | "CappedBuckets" >> beam.CombinePerKey(_CappedBucket(self.cap))
-            | "StarEdges" >> beam.FlatMap(bucket_to_edges, self.cap)
+            | "BucketEdges" >> beam.FlatMap(bucket_to_edges, self.cap, self.all_pairs_up_to)
             | "DistinctEdges" >> beam.Distinct()
         )
         if self.mode == "none":

@@ -10,6 +10,8 @@ from pathlib import Path
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curation.config import load_config
 from curation.schema import Document
@@ -250,3 +252,46 @@ def test_scale_one_million_synthetic_documents(tmp_path):
     )
     assert kept + len(removed) == n
     assert {doc_id for doc_id, _ in removed} == planted
+
+
+def test_bucket_edges_all_pairs_when_small_star_when_large():
+    from curation.clusters import bucket_edges
+
+    small = [(6, "c"), (1, "b"), (6, "a")]
+    assert sorted(bucket_edges(small, 3)) == [((1, "b"), (6, "a")), ((1, "b"), (6, "c")), ((6, "a"), (6, "c"))]
+    large = [(5, f"id{i}") for i in range(10)]
+    assert sorted(bucket_edges(large, 3)) == [((5, "id0"), (5, f"id{i}")) for i in range(1, 10)]
+    assert list(bucket_edges(large[:1], 3)) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=60), st.randoms(use_true_random=False))
+def test_union_find_components_match_graph_search_in_any_order(pairs, rnd):
+    from curation.clusters import UnionFind, components
+
+    edges = [((a % 3, f"n{a}"), (b % 3, f"n{b}")) for a, b in pairs]
+    # reference: breadth-first search over the undirected graph
+    graph: dict = {}
+    for a, b in edges:
+        graph.setdefault(a, set()).add(b)
+        graph.setdefault(b, set()).add(a)
+    expected = {}
+    for start in graph:
+        if start in expected:
+            continue
+        seen, frontier = {start}, [start]
+        while frontier:
+            frontier = [n for node in frontier for n in graph[node] if n not in seen and not seen.add(n)]
+        for node in seen:
+            expected[node] = min(seen)
+    assert components(edges) == expected
+    # split into partial union-finds merged in a shuffled order (as combiner accumulators are)
+    shuffled = edges[:]
+    rnd.shuffle(shuffled)
+    parts = [UnionFind() for _ in range(3)]
+    for k, edge in enumerate(shuffled):
+        parts[k % 3].union(*edge)
+    merged = parts[2]
+    merged.merge(parts[0])
+    merged.merge(parts[1])
+    assert dict(merged.assignments()) == expected
