@@ -13,7 +13,8 @@ import pytest
 
 from curation.readers import detect_format
 from curation.readers.base import SourceFile
-from curation.readers.books import read_books, strip_gutenberg
+from curation.readers.books import read_books
+from curation.readers.gutenberg import strip_gutenberg
 from curation.schema import Document, Failure
 
 DATA = Path(__file__).parent / "data" / "readers" / "books"

@@ -188,3 +188,10 @@ def test_zip_archive_from_non_seekable_stream():
         zf.writestr("repo/LICENSE", "Permission is hereby granted, free of charge, to any person")
     items = list(get_reader("code_archive")(NonSeekable(out.getvalue()), SourceFile("r.zip", "r.zip", "code", "x")))
     assert [(d.meta["path"], d.meta["license"]) for d in items] == [("a.py", "MIT"), ("LICENSE", "MIT")]
+
+
+def test_text_format_also_removes_gutenberg_boilerplate():
+    # `--input books=*.txt.gz` without a source-aware format lands on `text`: the book must still be clean
+    [doc] = run(read_text, "pg42.txt.gz", (DATA / "books" / "pg42.txt.gz").read_bytes())
+    assert doc.title == "Dr. Jekyll and Mr. Hyde" and doc.meta["gutenberg"] is True
+    assert "*** START OF" not in doc.text and "Project Gutenberg" not in doc.text[-3000:]

@@ -2,89 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from curation.readers.archive import OpenArchive, clean_name, is_archive, spool, unsafe_name
 from curation.readers.base import SourceFile, open_decompressed
 from curation.readers.options import reader_options
-from curation.readers.text import decode_text, normalize_newlines, read_capped, too_large_document
-from curation.schema import Document, Failure, make_id
+from curation.readers.text import read_capped, text_document, too_large_document
+from curation.schema import Document, Failure
 
-_START = re.compile(r"^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.IGNORECASE | re.MULTILINE)
-_END = re.compile(r"^\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG E-?BOOK.*$", re.IGNORECASE | re.MULTILINE)
-# Older files close with a prose line before (or instead of) the *** END marker.
-_END_PROSE = re.compile(r"^\s*End of (?:the |this )?Project Gutenberg\b.*$", re.IGNORECASE | re.MULTILINE)
-_FIELD = re.compile(r"^(Title|Author):[ \t]*(.*)$", re.MULTILINE)
-_CREDIT = re.compile(
-    r"^(?:Produced by|Transcribed from|E-?text prepared by|This e-?book was produced by)\b", re.IGNORECASE
-)
 _TEXT_MEMBER_SUFFIXES = (".txt", ".text")
-
-
-def _header_field(header: str, name: str) -> str | None:
-    """A `Title:`/`Author:` value from a Gutenberg header, with indented continuation lines joined."""
-    for match in _FIELD.finditer(header):
-        if match.group(1) != name:
-            continue
-        value = [match.group(2).strip()]
-        rest = header[match.end() + 1 :].split("\n")
-        for line in rest:
-            if line[:1] in (" ", "\t") and line.strip():
-                value.append(line.strip())
-            else:
-                break
-        return " ".join(v for v in value if v) or None
-    return None
-
-
-def strip_gutenberg(text: str) -> tuple[str, dict[str, str]]:
-    """Body of a Project Gutenberg text without header, license footer and producer credits; plus title/author.
-
-    Texts without the `*** START OF` marker are returned unchanged (not a Gutenberg file).
-    """
-    start = _START.search(text)
-    if start is None:
-        return text, {}
-    header = text[: start.start()]
-    meta = {k: v for k in ("Title", "Author") if (v := _header_field(header, k))}
-    body = text[start.end() :]
-    end = _END.search(body)
-    if end is not None:
-        body = body[: end.start()]
-    prose_end = _END_PROSE.search(body)
-    if prose_end is not None:
-        body = body[: prose_end.start()]
-    paragraphs = body.strip().split("\n\n")
-    if paragraphs and _CREDIT.match(paragraphs[0].lstrip()):
-        paragraphs = paragraphs[1:]
-    return "\n\n".join(paragraphs).strip(), {k.lower(): v for k, v in meta.items()}
-
-
-def book_document(data: bytes, file: SourceFile, position: int | str, member: str | None = None) -> Document | Failure:
-    """One book's bytes -> a Document with Gutenberg boilerplate removed (Failure when empty)."""
-    text, encoding = decode_text(data)
-    body, header = strip_gutenberg(normalize_newlines(text))
-    where = f"{file.path}:{member}" if member else f"{file.path}:0"
-    if not body.strip():
-        return Failure(
-            file.source, where, "empty book (no text after removing the Gutenberg header/footer)", "read", len(data)
-        )
-    meta: dict[str, Any] = {
-        "encoding": encoding,
-        "path": member or file.relpath,
-        "gutenberg": bool(header) or "*** START OF" in text,
-    }
-    if "author" in header:
-        meta["author"] = header["author"]
-    return Document(
-        id=make_id(file.source, file.relpath, position),
-        source=file.source,
-        text=body.strip(),
-        title=header.get("title"),
-        meta=meta,
-    )
 
 
 def _read_single(stream: BinaryIO, file: SourceFile, limit: int) -> Iterator[Document | Failure]:
@@ -97,7 +24,7 @@ def _read_single(stream: BinaryIO, file: SourceFile, limit: int) -> Iterator[Doc
     if total > limit:
         yield too_large_document(file, 0, total, limit)
         return
-    yield book_document(data, file, 0)
+    yield text_document(data, file, 0)
 
 
 def _read_archive(stream: BinaryIO, file: SourceFile, opts: Mapping[str, Any]) -> Iterator[Document | Failure]:
@@ -128,7 +55,7 @@ def _read_archive(stream: BinaryIO, file: SourceFile, opts: Mapping[str, Any]) -
                 yield skip
                 continue
             try:
-                yield book_document(archive.read(member, limit), file, name, name)
+                yield text_document(archive.read(member, limit), file, name, name)
             except Exception as exc:  # noqa: BLE001
                 yield Failure(file.source, f"{file.path}:{name}", f"{type(exc).__name__}: {exc}", "read")
     finally:

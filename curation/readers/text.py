@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from curation.readers.base import SourceFile, open_decompressed
+from curation.readers.gutenberg import strip_gutenberg
 from curation.readers.options import reader_options
 from curation.schema import Document, Failure, make_id
 
@@ -59,10 +60,34 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
+def text_document(data: bytes, file: SourceFile, position: int | str, member: str | None = None) -> Document | Failure:
+    """One text file's bytes -> a Document (Gutenberg boilerplate removed where present), Failure when empty."""
+    text, encoding = decode_text(data)
+    body, header = strip_gutenberg(normalize_newlines(text))
+    body = body.strip()
+    if not body:
+        where = f"{file.path}:{member}" if member else f"{file.path}:0"
+        return Failure(
+            file.source, where, "empty file (no text after removing any Gutenberg header/footer)", "read", len(data)
+        )
+    meta: dict[str, Any] = {"encoding": encoding, "path": member or file.relpath}
+    if header:
+        meta["gutenberg"] = True
+        if "author" in header:
+            meta["author"] = header["author"]
+    return Document(
+        id=make_id(file.source, file.relpath, position),
+        source=file.source,
+        text=body,
+        title=header.get("title"),
+        meta=meta,
+    )
+
+
 def read_text(
     stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
 ) -> Iterator[Document | Failure]:
-    """One plain-text file (.txt, optionally compressed) -> one document, newlines normalised to LF."""
+    """One plain-text file (.txt, optionally compressed) -> one document (LF newlines, Gutenberg boilerplate removed)."""
     opts = reader_options(options)
     limit = int(opts["max_document_bytes"])
     try:
@@ -73,17 +98,7 @@ def read_text(
     if total > limit:
         yield too_large_document(file, 0, total, limit)
         return
-    text, encoding = decode_text(data)
-    text = normalize_newlines(text).strip()
-    if not text:
-        yield Failure(file.source, f"{file.path}:0", "empty file", "read")
-        return
-    yield Document(
-        id=make_id(file.source, file.relpath, 0),
-        source=file.source,
-        text=text,
-        meta={"encoding": encoding, "path": file.relpath},
-    )
+    yield text_document(data, file, 0)
 
 
 def read_lines(
