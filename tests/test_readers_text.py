@@ -11,7 +11,7 @@ import pytest
 
 from curation.readers import READERS, detect_format, get_reader, reader_with_options
 from curation.readers.base import SourceFile
-from curation.readers.html import decode_html, read_html
+from curation.readers.html import decode_html, page_url, read_html
 from curation.readers.text import read_lines, read_text
 from curation.schema import Document, Failure
 
@@ -68,6 +68,17 @@ def test_html_file_is_one_document_with_raw_html():
     [doc] = run(read_html, "blog.python.org.html.gz", (DATA / "html" / "blog.python.org.html.gz").read_bytes())
     assert doc.meta["content_type"] == "text/html"
     assert "<html" in doc.text.lower() and "Python 3.6.0 is now available" in doc.text
+    assert doc.url == doc.meta["url"] == "http://blog.python.org/2016/12/python-360-is-now-available.html"  # og:url
+
+
+def test_page_url_from_canonical_link_or_og_url():
+    assert page_url('<head><link href="https://a.b/c" rel="canonical"><meta property=og:url content=https://x/>') == (
+        "https://a.b/c"
+    )
+    assert (
+        page_url("<meta content='http://blog.python.org/x.html' property='og:url'/>") == "http://blog.python.org/x.html"
+    )
+    assert page_url("<link rel=canonical href=/relative><p>no absolute url</p>") is None
 
 
 def test_html_without_charset_is_detected():

@@ -18,6 +18,8 @@ from curation.schema import Document, Failure, make_id
 HTML_CONTENT_TYPE = "text/html"
 
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_LINK_OR_META_RE = re.compile(r"<(?:link|meta)\b[^>]*>", re.IGNORECASE)
+_ATTR_RE = re.compile(r"""([A-Za-z_:][-\w:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
 _HTTP_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 # WHATWG: these labels are decoded as their supersets by browsers, so pages labelled with them use them.
@@ -82,10 +84,34 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]
     return body.decode(detected, "replace"), detected
 
 
+def _attributes(tag: str) -> dict[str, str]:
+    """Lower-cased attribute names -> values of one start tag."""
+    return {name.lower(): value.strip("\"'").strip() for name, value in _ATTR_RE.findall(tag)}
+
+
+def page_url(html: str) -> str | None:
+    """The page's own absolute URL from `<link rel=canonical>` or `<meta property=og:url>` in its head."""
+    head = html[:65536]
+    for tag in _LINK_OR_META_RE.findall(head):
+        attrs = _attributes(tag)
+        if "canonical" in attrs.get("rel", "").lower().split():
+            url = attrs.get("href", "")
+        elif attrs.get("property", "").lower() == "og:url":
+            url = attrs.get("content", "")
+        else:
+            continue
+        if url.startswith(("http://", "https://")):
+            return url
+    return None
+
+
 def read_html(
     stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
 ) -> Iterator[Document | Failure]:
-    """One HTML file (.html, .htm, optionally compressed) -> one document holding the decoded raw HTML."""
+    """One HTML file (.html, .htm, optionally compressed) -> one document holding the decoded raw HTML.
+
+    The URL comes from the page's canonical link / og:url (a saved page has no other record of it).
+    """
     opts = reader_options(options)
     limit = int(opts["max_document_bytes"])
     try:
@@ -100,9 +126,8 @@ def read_html(
         yield Failure(file.source, f"{file.path}:0", "empty file", "read")
         return
     text, encoding = decode_html(body)
-    yield Document(
-        id=make_id(file.source, file.relpath, 0),
-        source=file.source,
-        text=text,
-        meta={"content_type": HTML_CONTENT_TYPE, "encoding": encoding, "path": file.relpath},
-    )
+    url = page_url(text)
+    meta = {"content_type": HTML_CONTENT_TYPE, "encoding": encoding, "path": file.relpath}
+    if url:
+        meta["url"] = url
+    yield Document(id=make_id(file.source, file.relpath, 0), source=file.source, text=text, url=url, meta=meta)
