@@ -63,7 +63,9 @@ def test_beam_text_pipeline_bucket_to_bucket(bucket, request):
     server = request.getfixturevalue("s3_server" if bucket.startswith("s3://") else "gcs_server")
     words = [f"word{i % 37}" for i in range(2000)]
     _write(f"{bucket}/in/words.txt", "\n".join(words).encode() + b"\n")
-    options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory", *server.beam_options])
+    options = PipelineOptions(
+        ["--runner=DirectRunner", "--allow_unsafe_triggers", "--direct_running_mode=in_memory", *server.beam_options]
+    )
     with beam.Pipeline(options=options) as p:
         (
             p
