@@ -68,23 +68,39 @@ def ngram_word_spans(text: str) -> list[tuple[int, int]]:
 
 # --- Word and line tokenisation for the filters (see docs/filters.md) ---------------------------------
 
-# A token is a word (a run of letters/digits, allowing `.` `,` `:` `/` `@` `'` between them, so `3.14`,
-# `1,000`, `www.example.com`, `foo_bar`, `rock'n'roll` stay whole; English contraction suffixes `n't`,
-# `'s`, `'re`, `'ve`, `'ll`, `'d`, `'m` are split off as words of their own, as spaCy and NLTK do) or a
-# symbol token (`...`, `--`, a run of `_`, or any other single non-space, non-word character). This
-# approximates the spaCy tokenisation datatrove uses (measured in bench/bench_filters.py) with two
-# C-level regex passes and no per-character Python.
+# A token is a word or a symbol token. Words are runs of letters/digits (soft hyphens allowed inside)
+# joined by `@ ' ’ |`, by `.` (except lower.Upper, a missed sentence break), and by `- – − = , : /`
+# before a digit (ASCII `-` not after a digit: `2013-01-08` splits, as in spaCy), so `3.14`, `1,000`, `10:30`, `I-94`, `x@y.com`, `rock'n'roll` stay whole; URLs stay whole; letter-dot
+# abbreviations (`U.S.`, `J.`, `e.g.`) and common titles (`Mr.`, `Dr.`, `Gen.`) keep their final period;
+# English contraction suffixes (`n't`, `'s`, `'re`, `'ve`, `'ll`, `'d`, `'m`) are words of their own.
+# Symbol tokens are `...`, `--`, `''`, `@-@`, a run of `_`, or any other single non-space, non-word
+# character; `.38` is one (numeric) word. This approximates the spaCy tokenisation datatrove uses
+# (agreement measured in bench/bench_filters.py) with C-level regex scans and no per-character Python.
 _CONTRACTION_RE = re.compile(r"([nN]['’][tT]|['’](?:[sSmMdD]|[rR][eE]|[vV][eE]|[lL][lL]))(?![^\W_])")
-_WORD = r"[^\W_]\w*(?:[.,:/@'’][^\W_]\w*)*|['’](?:[sSmMdD]|[rR][eE]|[vV][eE]|[lL][lL])(?![^\W_])"
-_WORD_RE = re.compile(_WORD)
-_TOKEN_RE = re.compile(rf"{_WORD}|\.{{2,}}|-{{2,}}|_+|[^\w\s]")
-_DIGIT_WORD_RE = re.compile(r"(?<!\S)[\d_.,:/@'’]+(?!\S)")
+_CANNOT_RE = re.compile(r"(?<![\w])([cC]an)(not)(?![\w])")
+_ABBREV_DOT = (
+    r"\.(?:(?<=(?<![\w.])[^\W\d_]\.)|(?<=\.[^\W\d_]\.)"
+    r"|(?<=(?<!\w)(?:Mr|Dr|St|Jr|Sr|Ms|Mt|Ft|Lt|vs|Co)\.)"
+    r"|(?<=(?<!\w)(?:Mrs|Gen|Col|Gov|Sen|Rep|Rev|Inc|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Ave|etc|Sgt|Maj|Adm)\.)"
+    r"|(?<=(?<!\w)(?:Capt|Corp|Prof|Sept|Blvd|Bros)\.))"
+)
+_URL = r"(?:https?|ftp)://[^\s<>\"]*[^\s<>\".,;:!?)\]'’]"
+_WORD = (
+    rf"{_URL}|[^\W_]+(?:[_\xad]+[^\W_]+)*"
+    rf"(?:(?:[@'’|]|\.(?![A-Z])|(?<![a-z])\.|(?<!\d)-(?=\d)|[–−=,:/](?=\d))[^\W_]+(?:[_\xad]+[^\W_]+)*)*(?:{_ABBREV_DOT})?"
+    r"|['’](?:[sSmMdD]|[rR][eE]|[vV][eE]|[lL][lL])(?![^\W_])"
+)
+_TOKEN_RE = re.compile(rf"{_WORD}|\.{{2,}}|-{{2,}}|''|@[-.,]@|(?<![\w.])\.\d+|_+|[^\w\s]")
+_IS_WORD_TOKEN = re.compile(r"[^\W_]|['’.][^\W_]").match
+_DIGIT_WORD_RE = re.compile(r"(?<!\S)[\d_.,:/@'’|\xad]+(?!\S)")
 
 
 def _split_contractions(text: str) -> str:
-    """Put a space before contraction suffixes (`don't` -> `do n't`) so they become their own tokens."""
+    """Put a space before contraction suffixes (`don't` -> `do n't`, `cannot` -> `can not`)."""
     if "'" in text or "’" in text:
-        return _CONTRACTION_RE.sub(r" \1", text)
+        text = _CONTRACTION_RE.sub(r" \1", text)
+    if "annot" in text:
+        text = _CANNOT_RE.sub(r"\1 \2", text)
     return text
 
 
@@ -97,7 +113,7 @@ def tokens(text: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4)
 def words(text: str) -> tuple[str, ...]:
     """Word tokens only (tokens holding at least one letter or digit), in order."""
-    return tuple(_WORD_RE.findall(_split_contractions(text)))
+    return tuple(filter(_IS_WORD_TOKEN, tokens(text)))
 
 
 def count_alphabetic_words(word_list: tuple[str, ...] | list[str]) -> int:

@@ -44,26 +44,50 @@ def _lines(text: str) -> list[str]:
     return [s for s in (line.strip() for line in text.splitlines()) if s]
 
 
-def _token_ids(toks: tuple[str, ...]) -> np.ndarray:
-    """Dense integer id per token (equal tokens, equal ids), as uint64."""
-    ids: dict[str, int] = {}
-    return np.fromiter((ids.setdefault(t, len(ids)) for t in toks), dtype=np.uint64, count=len(toks))
+def _token_hashes(toks: tuple[str, ...]) -> np.ndarray:
+    """64-bit hash per token (Python's string hash, computed in C; equal tokens, equal hashes)."""
+    return np.fromiter(map(hash, toks), dtype=np.int64, count=len(toks)).view(np.uint64)
 
 
-def _ngram_hashes(ids: np.ndarray, n: int, prev: np.ndarray | None) -> np.ndarray:
-    """64-bit hash of every n-gram, extending the (n-1)-gram hashes `prev` by one token."""
-    if prev is None:
-        return ids + np.uint64(1)
-    return prev[:-1] * _MIX + ids[n - 1 :] + np.uint64(1)
+def _next_hashes(unigrams: np.ndarray, n: int, prev: np.ndarray) -> np.ndarray:
+    """Hashes of every n-gram, extending the (n-1)-gram hashes `prev` by one token."""
+    return prev[:-1] * _MIX + unigrams[n - 1 :]
 
 
-def _greedy_repeat_chars(inverse: np.ndarray, counts: np.ndarray, span_chars: np.ndarray, n: int) -> int:
-    """datatrove's `find_all_duplicate`: scan left to right, count a seen n-gram's chars and jump n."""
-    dup_pos = np.flatnonzero(counts[inverse] > 1)
+def _dup_groups(hashes: np.ndarray, candidates: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """(positions, group ids, group counts, group first positions) of the n-grams at `candidates`.
+
+    Only candidate positions (all of them when None) can repeat; the others occur once. One stable
+    argsort (a leaner `np.unique(return_index, return_inverse, return_counts)`).
+    """
+    pos = np.arange(len(hashes)) if candidates is None else candidates
+    k = len(pos)
+    if k == 0:
+        return pos, pos, pos, pos
+    order = np.argsort(hashes[pos], kind="stable")
+    sorted_h = hashes[pos][order]
+    starts_group = np.empty(k, dtype=bool)
+    starts_group[0] = True
+    np.not_equal(sorted_h[1:], sorted_h[:-1], out=starts_group[1:])
+    inverse = np.empty(k, dtype=np.intp)
+    inverse[order] = np.cumsum(starts_group) - 1
+    group_starts = np.flatnonzero(starts_group)
+    counts = np.empty(len(group_starts), dtype=np.intp)
+    counts[:-1] = group_starts[1:] - group_starts[:-1]
+    counts[-1] = k - group_starts[-1]
+    return pos, inverse, counts, pos[order[group_starts]]
+
+
+def _greedy_repeat_chars(dup_pos: np.ndarray, dup_keys: np.ndarray, span_chars: np.ndarray, n: int) -> int:
+    """datatrove's `find_all_duplicate`: scan left to right, count a seen n-gram's chars and jump n.
+
+    Only positions whose n-gram occurs more than once can be "seen before", so the scan visits just
+    those (in order); positions skipped by a jump are never added to the seen set, as in datatrove.
+    """
     seen: set[int] = set()
     total = 0
     next_free = 0
-    for p, key in zip(dup_pos.tolist(), inverse[dup_pos].tolist(), strict=True):
+    for p, key in zip(dup_pos.tolist(), dup_keys.tolist(), strict=True):
         if p < next_free:
             continue
         if key in seen:
@@ -82,41 +106,48 @@ def _covered_chars(starts: np.ndarray, n: int, lens: np.ndarray) -> int:
 
 
 def ngram_signals(toks: tuple[str, ...], text_len: int) -> Signals:
-    """Top 2-4-gram and duplicate 5-10-gram character fractions over tokens, in both conventions."""
+    """Top 2-4-gram and duplicate 5-10-gram character fractions over tokens, in both conventions.
+
+    One sort for 2-grams; an n-gram can repeat only where both of its (n-1)-gram parts repeat, so
+    longer n-grams are grouped over those candidate positions only (few, in ordinary text).
+    """
     out: Signals = {f"repetition.{k}": 0.0 for k in _NGRAM_KEYS}
     m = len(toks)
     if m < min(TOP_NGRAM_SIZES) or not text_len:
         return out
     lens = np.fromiter(map(len, toks), dtype=np.int64, count=m)
     cum = np.concatenate(([0], np.cumsum(lens)))
-    ids = _token_ids(toks)
-    hashes = None
-    for n in range(1, min(m, max(DUP_NGRAM_SIZES)) + 1):
-        hashes = _ngram_hashes(ids, n, hashes)
-        if n < min(TOP_NGRAM_SIZES):
-            continue
-        _, first, inverse, counts = np.unique(hashes, return_index=True, return_inverse=True, return_counts=True)
-        best = int(counts.max())
+    unigrams = _token_hashes(toks)
+    hashes = unigrams
+    dup_mask: np.ndarray | None = None  # per (n-1)-gram position: does it occur more than once?
+    for n in range(2, min(m, max(DUP_NGRAM_SIZES)) + 1):
+        hashes = _next_hashes(unigrams, n, hashes)
+        candidates = None if dup_mask is None else np.flatnonzero(dup_mask[:-1] & dup_mask[1:])
+        pos, inverse, counts, first_pos = _dup_groups(hashes, candidates)
+        is_dup = counts[inverse] > 1
+        dup_mask = np.zeros(len(hashes), dtype=bool)
+        dup_mask[pos[is_dup]] = True
+        best = int(counts.max()) if len(counts) else 1
         span_chars = cum[n:] - cum[:-n]  # characters of the n tokens, without the spaces between them
         if n in TOP_NGRAM_SIZES:
-            # The most frequent n-gram; ties go to the one that occurs first (as Counter.most_common).
-            top = int(np.flatnonzero(counts == best)[first[counts == best].argmin()])
-            pos = int(first[top])
-            # datatrove: len(" ".join(ngram)) * count, first occurrence included, even when count is 1.
-            out[f"repetition.top_{n}gram_char_frac_repeats"] = min(
-                1.0, float(span_chars[pos] + n - 1) * best / text_len
-            )
             if best > 1:
-                starts = np.flatnonzero(inverse == top)
+                # The most frequent n-gram; ties go to the one that occurs first (as Counter.most_common).
+                top = int(np.flatnonzero(counts == best)[first_pos[counts == best].argmin()])
+                top_pos = int(first_pos[top])
+                starts = pos[inverse == top]
                 out[f"repetition.top_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
-            continue
-        if best < 2:
-            continue
-        starts = np.flatnonzero(counts[inverse] > 1)
-        out[f"repetition.dup_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
-        out[f"repetition.dup_{n}gram_char_frac_repeats"] = (
-            _greedy_repeat_chars(inverse, counts, span_chars, n) / text_len
-        )
+            else:
+                top_pos = 0  # every n-gram occurs once: datatrove's Counter picks the first
+            # datatrove: len(" ".join(ngram)) * count, first occurrence included, even when count is 1.
+            top_chars = float(span_chars[top_pos] + n - 1) * best
+            out[f"repetition.top_{n}gram_char_frac_repeats"] = min(1.0, top_chars / text_len)
+        elif best > 1:
+            starts = pos[is_dup]
+            out[f"repetition.dup_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
+            greedy = _greedy_repeat_chars(starts, inverse[is_dup], span_chars, n)
+            out[f"repetition.dup_{n}gram_char_frac_repeats"] = greedy / text_len
+        if n >= max(TOP_NGRAM_SIZES) and not dup_mask.any():
+            break  # no n-gram repeats, so no longer one can
     return out
 
 

@@ -136,3 +136,48 @@ def test_signals_total_on_arbitrary_unicode(text):
     s = repetition_signals(text)
     assert set(s) == set(SIGNAL_NAMES)
     assert all(isinstance(v, float) and math.isfinite(v) and 0.0 <= v <= 1.0 for v in s.values())
+
+
+def reference_repeats(words: list[str], n: int) -> int:
+    """Independent plain-Python statement of the `repeats` reading (datatrove's find_all_duplicate)."""
+    seen, total, i = set(), 0, 0
+    while i < len(words) - n + 1:
+        key = tuple(words[i : i + n])
+        if key in seen:
+            total += sum(map(len, key))
+            i += n
+        else:
+            seen.add(key)
+            i += 1
+    return total
+
+
+def reference_all_occurrences(words: list[str], n: int) -> int:
+    """Independent plain-Python statement of the `all_occurrences` reading (mask of every occurrence)."""
+    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    counts: dict[tuple[str, ...], int] = {}
+    for g in grams:
+        counts[g] = counts.get(g, 0) + 1
+    covered = set()
+    for i, g in enumerate(grams):
+        if counts[g] > 1:
+            covered.update(range(i, i + n))
+    return sum(len(words[i]) for i in covered)
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
+def test_vectorised_ngram_counts_match_plain_python_on_real_text():
+    from curation.text import tokens
+
+    lee = (DATA / "news/lee/lee_background.cor").read_text("latin-1").splitlines()[:60]
+    lock = (DATA / "code/linguist/samples/TOML/filenames/Cargo.lock").read_text("utf-8")[:6000]
+    for text in [*lee, lock, "la la la la la la la la la la la la"]:
+        toks = list(tokens(text))
+        s = repetition_signals(text)
+        for n in range(5, 11):
+            assert s[f"repetition.dup_{n}gram_char_frac_repeats"] * len(text) == pytest.approx(
+                reference_repeats(toks, n)
+            )
+            assert s[f"repetition.dup_{n}gram_char_frac_all_occurrences"] * len(text) == pytest.approx(
+                reference_all_occurrences(toks, n)
+            )
