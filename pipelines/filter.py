@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import apache_beam as beam
@@ -38,6 +39,9 @@ class FilterDoFn(beam.DoFn):
         registry.prepare(stages, self.cfg)
 
     def process(self, doc: Document):
+        # Beam elements are immutable: the input document also feeds the input statistics, which would
+        # otherwise count extracted instead of raw bytes whenever this DoFn happens to run first.
+        doc = replace(doc, meta=dict(doc.meta), signals=dict(doc.signals))
         if doc.reason:  # decided at read time (e.g. read.non_html) or carried from stored output
             yield pvalue.TaggedOutput(REMOVED, doc)
             return
