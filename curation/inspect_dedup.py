@@ -78,7 +78,8 @@ def inspect_dedup(out_dir: str, top: int = 5) -> str:
     if not clusters:
         return f"{path}: no duplicate clusters"
     sizes = Counter(r["cluster_id"] for r in clusters)
-    largest = sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    # largest first; on equal size near clusters first (their diff is the informative one)
+    largest = sorted(sizes.items(), key=lambda kv: (-kv[1], not kv[0].startswith("near-"), kv[0]))[:top]
     members: dict[str, list[dict]] = {cid: [] for cid, _ in largest}
     for row in clusters:
         if row["cluster_id"] in members:
