@@ -206,3 +206,40 @@ def test_text_format_also_removes_gutenberg_boilerplate():
     [doc] = run(read_text, "pg42.txt.gz", (DATA / "books" / "pg42.txt.gz").read_bytes())
     assert doc.title == "Dr. Jekyll and Mr. Hyde" and doc.meta["gutenberg"] is True
     assert "*** START OF" not in doc.text and "Project Gutenberg" not in doc.text[-3000:]
+
+
+def test_corrupt_gzip_data_is_a_failure_not_zlib_error():
+    data = bytearray((DATA / "html" / "blog.python.org.html.gz").read_bytes())
+    data[len(data) // 2] ^= 0xFF  # zlib raises zlib.error, which is not an OSError
+    [item] = run(read_html, "page.html.gz", bytes(data))
+    assert isinstance(item, Failure) and "decompress" in item.error
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("warc", "web/whirlwind.warc.gz"),
+        ("warc", "web/example.warc.gz"),
+        ("warc", "web/bad.arc"),
+        ("wet", "web/whirlwind.warc.wet.gz"),
+        ("wikipedia", "wikipedia/enwiki-table-markup.xml.bz2"),
+        ("books", "books/pg42.txt.gz"),
+        ("lines", "news/lee.cor"),
+        ("html", "html/blog.python.org.html.gz"),
+        ("code_archive", "code/go-isatty-9a68506e2394.tar.gz"),
+    ],
+)
+def test_randomly_corrupted_inputs_never_raise(fmt, name):
+    import random
+
+    data = (DATA / name).read_bytes()
+    rng = random.Random(name)
+    for _ in range(12):
+        mutated = bytearray(data)
+        if rng.random() < 0.5:
+            mutated = mutated[: rng.randrange(len(mutated))]
+        else:
+            for _ in range(rng.randint(1, 5)):
+                mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        items = list(get_reader(fmt)(io.BytesIO(bytes(mutated)), SourceFile(name, name, "s", fmt)))
+        assert all(isinstance(i, Document | Failure) for i in items)

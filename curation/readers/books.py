@@ -8,7 +8,7 @@ from typing import Any, BinaryIO
 from curation.readers.archive import OpenArchive, clean_name, is_archive, spool, unsafe_name
 from curation.readers.base import SourceFile, open_decompressed
 from curation.readers.options import reader_options
-from curation.readers.text import read_capped, text_document, too_large_document
+from curation.readers.text import STREAM_ERRORS, read_capped, text_document, too_large_document
 from curation.schema import Document, Failure
 
 _TEXT_MEMBER_SUFFIXES = (".txt", ".text")
@@ -18,7 +18,7 @@ def _read_single(stream: BinaryIO, file: SourceFile, limit: int) -> Iterator[Doc
     """A single (optionally compressed) text file = one book."""
     try:
         data, total = read_capped(open_decompressed(stream, file.path), limit)
-    except (OSError, EOFError, ValueError) as exc:
+    except STREAM_ERRORS as exc:
         yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
         return
     if total > limit:

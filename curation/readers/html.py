@@ -12,7 +12,7 @@ from resiliparse.parse.encoding import detect_encoding
 
 from curation.readers.base import SourceFile, open_decompressed
 from curation.readers.options import reader_options
-from curation.readers.text import read_capped, too_large_document
+from curation.readers.text import STREAM_ERRORS, read_capped, too_large_document
 from curation.schema import Document, Failure, make_id
 
 HTML_CONTENT_TYPE = "text/html"
@@ -116,7 +116,7 @@ def read_html(
     limit = int(opts["max_document_bytes"])
     try:
         body, total = read_capped(open_decompressed(stream, file.path), limit)
-    except (OSError, EOFError, ValueError) as exc:
+    except STREAM_ERRORS as exc:
         yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
         return
     if total > limit:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
+
+import zstandard
 
 from curation.readers.base import SourceFile, open_decompressed
 from curation.readers.gutenberg import strip_gutenberg
@@ -12,6 +15,8 @@ from curation.readers.options import reader_options
 from curation.schema import Document, Failure, make_id
 
 _CHUNK = 1 << 20
+# What a broken or truncated compressed stream raises (zlib.error is not an OSError).
+STREAM_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError)
 
 
 def read_capped(stream: BinaryIO, limit: int) -> tuple[bytes, int]:
@@ -92,7 +97,7 @@ def read_text(
     limit = int(opts["max_document_bytes"])
     try:
         data, total = read_capped(open_decompressed(stream, file.path), limit)
-    except (OSError, EOFError, ValueError) as exc:
+    except STREAM_ERRORS as exc:
         yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
         return
     if total > limit:
@@ -136,7 +141,7 @@ def read_lines(
                 text=text,
                 meta={"path": file.relpath, "line": lineno},
             )
-    except (OSError, EOFError, ValueError) as exc:
+    except STREAM_ERRORS as exc:
         yield Failure(file.source, f"{file.path}:{lineno + 1}", f"{type(exc).__name__}: {exc}", "read")
         return
     if empty:

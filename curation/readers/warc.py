@@ -15,7 +15,7 @@ from warcio.recordloader import ArcWarcRecord
 from curation.readers.base import SourceFile
 from curation.readers.html import HTML_CONTENT_TYPE, charset_from_content_type, decode_html
 from curation.readers.options import reader_options
-from curation.readers.text import decode_text, normalize_newlines, too_large_document
+from curation.readers.text import STREAM_ERRORS, decode_text, normalize_newlines, too_large_document
 from curation.schema import Document, Failure, make_id
 
 DOCUMENT_RECORD_TYPES = frozenset({"response", "resource", "conversion"})
@@ -130,7 +130,7 @@ def read_warc(
             records += 1
             try:
                 out = record_to_document(record, file, offset, limit)
-            except (OSError, EOFError, ValueError) as exc:  # broken gzip member / chunking inside a record
+            except STREAM_ERRORS as exc:  # broken gzip member / chunking inside a record
                 yield Failure(file.source, f"{file.path}:{offset}", f"{type(exc).__name__}: {exc}", "read")
                 return
             if out is not None:
