@@ -243,6 +243,7 @@ def build_index(
 ) -> DecontamIndex:
     """Build the index from eval items with the `decontaminate` config section (n, fuzzy, pruning)."""
     started = time.perf_counter()
+    validate_section(section)
     n = int(section.get("ngram", 13))
     fuzzy = bool(section.get("fuzzy", False))
     max_items = int(section.get("max_items_per_ngram", 0) or 0)
@@ -358,8 +359,28 @@ def load_index(stream: BinaryIO | bytes) -> DecontamIndex:
         raise IndexFormatError(f"not a decontamination index: {exc}") from None
 
 
+POLICIES = ("overlap", "jaccard")
+ACTIONS = ("drop", "cut")
+
+
+def validate_section(section: Mapping[str, Any]) -> None:
+    """Reject misspelt policy/action values and non-positive sizes before any document is read."""
+    if section.get("policy", "overlap") not in POLICIES:
+        raise ValueError(f"decontaminate.policy must be one of {', '.join(POLICIES)}, got {section.get('policy')!r}")
+    if section.get("action", "drop") not in ACTIONS:
+        raise ValueError(f"decontaminate.action must be one of {', '.join(ACTIONS)}, got {section.get('action')!r}")
+    for key, default in (("ngram", 13), ("min_matched_ngrams", 1), ("min_item_words", 8)):
+        value = section.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"decontaminate.{key} must be a positive integer, got {value!r}")
+    threshold = section.get("jaccard_threshold", 0.8)
+    if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise ValueError(f"decontaminate.jaccard_threshold must be in [0, 1], got {threshold!r}")
+
+
 def check_compatible(index: DecontamIndex, section: Mapping[str, Any]) -> None:
-    """Fail early when the run config asks for an n the index was not built with."""
+    """Fail early on a bad section or when the run config asks for an n the index was not built with."""
+    validate_section(section)
     n = int(section.get("ngram", index.n))
     if n != index.n:
         raise IndexFormatError(f"decontaminate.ngram={n} but the index was built with ngram={index.n}; rebuild it")

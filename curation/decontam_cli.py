@@ -60,7 +60,7 @@ def run_decontam_index(args: argparse.Namespace, extra: list[str] | None = None)
         with open(tmp, "wb") as fh:
             save_index(index, fh)
         os.replace(tmp, out)
-    except (EvalSetError, ConfigError) as exc:
+    except (EvalSetError, ConfigError, ValueError) as exc:
         print(f"curation: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,10 +30,22 @@ MATCH_SCHEMA = pa.schema(
 )
 
 
+_INDEXES: dict[str, DecontamIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
 def read_index(path: str) -> DecontamIndex:
     """Load an index from any Beam filesystem path (local, gs://, s3://)."""
     with FileSystems.open(path, compression_type="uncompressed") as fh:
         return load_index(fh.read())
+
+
+def shared_index(path: str) -> DecontamIndex:
+    """The index at `path`, read once per worker process and shared by all DoFn instances in it."""
+    with _INDEXES_LOCK:
+        if path not in _INDEXES:
+            _INDEXES[path] = read_index(path)
+        return _INDEXES[path]
 
 
 class DecontaminateDoFn(beam.DoFn):
@@ -44,7 +57,7 @@ class DecontaminateDoFn(beam.DoFn):
         self.index: DecontamIndex | None = None
 
     def setup(self):
-        self.index = read_index(self.index_path)
+        self.index = shared_index(self.index_path)
         check_compatible(self.index, self.section)
         self.cut = Metrics.counter("decontaminate", "cut")
 

@@ -222,6 +222,10 @@ def test_index_roundtrip_and_config_mismatch(full_index, gsm8k_records):
         check_compatible(loaded, {"ngram": 8})
     with pytest.raises(IndexFormatError):
         load_index(b"not an index")
+    with pytest.raises(ValueError, match="decontaminate.policy must be one of overlap, jaccard"):
+        check_compatible(loaded, {**SECTION, "policy": "jacard"})
+    with pytest.raises(ValueError, match="decontaminate.action"):
+        check_compatible(loaded, {**SECTION, "action": "remove"})
 
 
 def test_index_counts_match_eval_files(full_index):

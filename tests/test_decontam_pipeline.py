@@ -9,7 +9,7 @@ from pathlib import Path
 
 import apache_beam as beam
 import pyarrow.parquet as pq
-from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from curation.config import load_config
@@ -45,7 +45,7 @@ def test_decontaminate_routes_every_document_once(tmp_path):
     docs.append(Document(id="wiki#dufu", source="wikipedia", text="Du Fu was a Chinese poet.", title="Du Fu"))
 
     cut_cfg = {**cfg, "decontaminate": {**cfg["decontaminate"], "action": "cut"}}
-    with TestPipeline() as p:
+    with BeamTestPipeline() as p:
         out = p | beam.Create(docs) | Decontaminate(cut_cfg, str(index_path))
         assert_that(
             out["removed"] | "RemovedIds" >> beam.Map(lambda d: (d.id, d.reason)),
@@ -82,3 +82,28 @@ def test_matches_parquet_bytes_are_sorted_and_typed():
     assert table.column("id").to_pylist() == ["a", "b"]
     assert table.column("matched_ngrams").to_pylist() == [40, 3]
     assert pq.read_table(io.BytesIO(write_matches_bytes([]))).num_rows == 0
+
+
+def test_curation_run_with_decontam_index_end_to_end(tmp_path):
+    """`curation run --decontam-index`: removed docs carry the benchmark, matches.parquet lists them."""
+    from pipeline_helpers import run_cli
+    from test_decontam_evalsets import run_index_cli
+
+    index = tmp_path / "decontam.npz"
+    assert run_index_cli("--evalset", f"gsm8k={FIXTURES / 'gsm8k_test_head40.jsonl'}", "--output", str(index)) == 0
+    question = json.loads((FIXTURES / "gsm8k_test_head40.jsonl").read_text("utf-8").split("\n")[5])["question"]
+    news = (SHARED / "news" / "lee" / "lee.cor").read_text("utf-8", "replace").splitlines()[:12]
+    news[7] = news[7] + " " + question
+    inp = tmp_path / "in" / "news.jsonl"
+    inp.parent.mkdir()
+    inp.write_text("".join(json.dumps({"text": line}) + "\n" for line in news), "utf-8")
+    out = tmp_path / "out"
+    rc = run_cli(
+        "run", "--input", f"news={inp}", "--output", out, "--decontam-index", index, "--stages", "decontaminate"
+    )
+    assert rc == 0
+    matches = pq.read_table(out / "decontam" / "matches.parquet").to_pylist()
+    assert [(m["id"], m["benchmark"], m["item_id"]) for m in matches] == [("news/news.jsonl#8", "gsm8k", "gsm8k/5")]
+    removed = pq.read_table(out / "removed").to_pylist()
+    assert [(r["id"], r["reason"]) for r in removed] == [("news/news.jsonl#8", "decontaminate.gsm8k")]
+    assert pq.read_table(out / "data").num_rows == 11
