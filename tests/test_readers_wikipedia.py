@@ -162,3 +162,25 @@ def test_format_detection_for_dump_names():
 
 def test_nested_lists_keep_their_depth():
     assert wikitext_to_text("* a\n** b\n*** c\n* d\n# e\n## f\n** {{gone}}") == "- a\n  - b\n    - c\n- d\n- e\n  - f"
+
+
+def test_dump_is_streamed_not_loaded(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "big-dump.xml"
+    page = (
+        "<page><title>Talk:P{i}</title><ns>1</ns><id>{i}</id><revision><timestamp>2020-01-01T00:00:00Z</timestamp>"
+        "<text>" + "Lorem ipsum dolor sit amet. " * 1500 + "</text></revision></page>\n"
+    )
+    with path.open("w", encoding="utf-8") as fh:  # ~25 MB of XML, 600 pages outside the main namespace
+        fh.write("<mediawiki><siteinfo><dbname>x</dbname></siteinfo>\n")
+        for i in range(600):
+            fh.write(page.format(i=i))
+        fh.write("</mediawiki>\n")
+    tracemalloc.start()
+    with path.open("rb") as fh:
+        counts = Counter(d.reason for d in read_wikipedia(fh, SourceFile(str(path), path.name, "wikipedia", "x")))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert counts == {"read.namespace": 600}
+    assert peak < 5_000_000  # one 64 KiB chunk and page headers, not the 25 MB dump

@@ -98,9 +98,10 @@ class _DumpHandler:
         }
     )
 
-    def __init__(self, parser: expat.XMLParserType, max_chars: int) -> None:
+    def __init__(self, parser: expat.XMLParserType, max_chars: int, keep_namespaces: frozenset[int]) -> None:
         self.parser = parser
         self.max_chars = max_chars
+        self.keep_namespaces = keep_namespaces
         self.path: list[str] = []
         self.buffer: list[str] = []
         self.buffered = 0
@@ -123,6 +124,15 @@ class _DumpHandler:
             self.namespace_key = int(attrs.get("key", "0"))
         if key in self._TEXT_PATHS:
             self.collecting, self.buffer, self.buffered = True, [], 0
+            if name == "text" and (self._skipped_namespace() or "redirect" in self.page):
+                self.collecting = False  # the page is skipped anyway: do not hold its text
+
+    def _skipped_namespace(self) -> bool:
+        """True when the current page's <ns> (already seen: it precedes <revision>) is not kept."""
+        try:
+            return int(self.page.get("ns", "0")) not in self.keep_namespaces
+        except ValueError:
+            return False  # reported as a bad <ns> later
 
     def data(self, text: str) -> None:
         """Accumulate character data of the current field, up to the size limit."""
@@ -371,7 +381,8 @@ def read_wikipedia(
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.buffer_text = True
-    handler = _DumpHandler(parser, int(opts["max_document_bytes"]))
+    keep = frozenset(int(n) for n in opts["wikipedia"]["namespaces"])
+    handler = _DumpHandler(parser, int(opts["max_document_bytes"]), keep)
     parser.StartElementHandler = handler.start
     parser.EndElementHandler = handler.end
     parser.CharacterDataHandler = handler.data
