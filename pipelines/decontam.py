@@ -16,9 +16,9 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from curation.decontam import DecontamIndex, check_compatible, decontaminate_document, load_index
-from curation.schema import Document
+from curation.schema import Document, Failure
 
-KEPT, REMOVED, MATCHES = "kept", "removed", "matches"
+KEPT, REMOVED, MATCHES, FAILED = "kept", "removed", "matches", "failed"
 MATCH_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -48,6 +48,11 @@ def shared_index(path: str) -> DecontamIndex:
         return _INDEXES[path]
 
 
+def _nbytes(doc: Document) -> int:
+    """Text size for a Failure record, 0 when the text is not even a string."""
+    return doc.nbytes if isinstance(doc.text, str) else 0
+
+
 class DecontaminateDoFn(beam.DoFn):
     """Checks each document against the index, which is loaded once per worker in `setup`."""
 
@@ -63,7 +68,14 @@ class DecontaminateDoFn(beam.DoFn):
 
     def process(self, doc: Document):
         doc = dataclasses.replace(doc, meta=dict(doc.meta))  # never mutate the input element
-        removed, rows = decontaminate_document(doc, self.index, self.section)
+        try:
+            removed, rows = decontaminate_document(doc, self.index, self.section)
+        except Exception as exc:  # noqa: BLE001 - dead-letter the document, keep the run going
+            Metrics.counter("decontaminate", "failed").inc()
+            yield pvalue.TaggedOutput(
+                FAILED, Failure(doc.source, doc.id, f"{type(exc).__name__}: {exc}", "decontaminate", _nbytes(doc))
+            )
+            return
         for row in rows:
             yield pvalue.TaggedOutput(MATCHES, row)
         if removed:
@@ -76,7 +88,11 @@ class DecontaminateDoFn(beam.DoFn):
 
 
 class Decontaminate(beam.PTransform):
-    """Documents -> {kept, removed, matches}; every input lands in kept or removed exactly once."""
+    """Documents -> {kept, removed, matches, failed}: every input lands in exactly one of kept/removed/failed.
+
+    `failed` (Failure records, stage "decontaminate") stays empty unless the matcher raises on a
+    document; it exists so that such a document is reported instead of crashing the run.
+    """
 
     def __init__(self, cfg: Mapping[str, Any], index_path: str):
         super().__init__()
@@ -85,7 +101,7 @@ class Decontaminate(beam.PTransform):
 
     def expand(self, docs):
         return docs | "CheckIndex" >> beam.ParDo(DecontaminateDoFn(self.cfg, self.index_path)).with_outputs(
-            KEPT, REMOVED, MATCHES
+            KEPT, REMOVED, MATCHES, FAILED
         )
 
 

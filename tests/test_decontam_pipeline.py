@@ -43,6 +43,7 @@ def test_decontaminate_routes_every_document_once(tmp_path):
         Document(id="books#jekyll", source="books", text=book[:20000] + "\n\n" + question + "\n\n" + book[20000:40000])
     )
     docs.append(Document(id="wiki#dufu", source="wikipedia", text="Du Fu was a Chinese poet.", title="Du Fu"))
+    docs.append(Document(id="news#broken", source="news", text=None))  # a buggy upstream record
 
     cut_cfg = {**cfg, "decontaminate": {**cfg["decontaminate"], "action": "cut"}}
     with BeamTestPipeline() as p:
@@ -68,8 +69,13 @@ def test_decontaminate_routes_every_document_once(tmp_path):
             ),
             label="matches",
         )
+        assert_that(
+            out["failed"] | "FailedIds" >> beam.Map(lambda f: (f.source_location, f.stage, f.error.split(":")[0])),
+            equal_to([("news#broken", "decontaminate", "TypeError")]),
+            label="failed",
+        )
     # inputs were not mutated
-    assert docs[-2].reason is None and question in docs[-2].text
+    assert docs[-3].reason is None and question in docs[-3].text
 
 
 def test_matches_parquet_bytes_are_sorted_and_typed():
