@@ -184,3 +184,9 @@ def test_dump_is_streamed_not_loaded(tmp_path):
     tracemalloc.stop()
     assert counts == {"read.namespace": 600}
     assert peak < 5_000_000  # one 64 KiB chunk and page headers, not the 25 MB dump
+
+
+def test_empty_sections_dropped_but_parents_of_non_empty_subsections_kept():
+    wikitext = "intro\n== History ==\n=== Early ===\ntext\n=== Late ===\n== See also ==\n{{x}}\n== Refs ==\n{{reflist}}"
+    assert wikitext_to_text(wikitext) == "intro\n\nHistory\n\nEarly\n\ntext"
+    assert wikitext_to_text("== A ==\n=== B ===\n== C ==\nc text") == "C\n\nc text"

@@ -188,7 +188,7 @@ def _render(code: Wikicode, dropped: frozenset[str], out: list[str]) -> None:
             else:
                 out.append(title.split("#", 1)[0] if not title.startswith("#") else title[1:])
         elif isinstance(node, Heading):
-            out.append("\n\n" + _HEADING_MARK)
+            out.append(f"\n\n{_HEADING_MARK}{min(max(node.level, 1), 9)}")
             _render(node.title, dropped, out)
             out.append("\n")
         elif isinstance(node, Tag):
@@ -246,7 +246,7 @@ def wikitext_to_text(wikitext: str, dropped_prefixes: frozenset[str] = _ALWAYS_D
         nested = _NESTED_BULLET.match(line)
         indent = nested.group(1) if nested else ""
         line = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", line[len(indent) :])).strip()
-        if line in ("-", ":", ";", _HEADING_MARK):  # list item / heading whose content was removed
+        if line in ("-", ":", ";") or (line.startswith(_HEADING_MARK) and len(line) <= 2):  # content removed
             continue
         lines.append(indent + line)
     text = _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
@@ -254,17 +254,25 @@ def wikitext_to_text(wikitext: str, dropped_prefixes: frozenset[str] = _ALWAYS_D
 
 
 def _remove_empty_headings(text: str) -> str:
-    """Drop headings (marked lines) whose section is empty, i.e. followed by another heading or the end."""
-    lines = text.split("\n")
-    out: list[str] = []
-    for i, line in enumerate(lines):
+    """Drop headings whose section (up to the next heading of the same or a higher level) has no text.
+
+    Rendered headings are lines `<_HEADING_MARK><level digit><title>`; scanning backwards, a heading has
+    text iff some text line lies below it before any heading of its level or higher.
+    """
+    kept: list[str] = []
+    has_text_below = False
+    barrier = 99  # highest heading level (smallest number) between here and the nearest text line below
+    for line in reversed(text.split("\n")):
         if line.startswith(_HEADING_MARK):
-            following = next((nxt for nxt in lines[i + 1 :] if nxt.strip()), None)
-            if following is None or following.startswith(_HEADING_MARK):
-                continue
-            line = line[len(_HEADING_MARK) :].strip()
-        out.append(line)
-    return _BLANK_RUNS.sub("\n\n", "\n".join(out)).strip()
+            level = int(line[1]) if line[1:2].isdigit() else 2
+            if has_text_below and barrier > level:
+                kept.append(line[2:].strip())
+            barrier = min(barrier, level)
+            continue
+        if line.strip():
+            has_text_below, barrier = True, 99
+        kept.append(line)
+    return _BLANK_RUNS.sub("\n\n", "\n".join(reversed(kept))).strip()
 
 
 def _strip_prefixed_links(text: str, prefixes: frozenset[str]) -> str:
