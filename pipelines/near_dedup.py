@@ -70,22 +70,31 @@ class _FeaturesFn(beam.DoFn):
         self.no_shingles = Metrics.counter("dedup", "near_docs_without_shingles")
 
     def process(self, doc: Document) -> Iterator[Any]:
-        try:
+        try:  # compute everything first, so a failing document emits nothing but its Failure
             node: Node = (source_priority(self.cfg, doc.source), doc.id)
             shingles = shingle_hashes(doc.text, self.params)
             if shingles.size == 0:  # nothing to compare (no words): never a near-duplicate
                 self.no_shingles.inc()
                 return
             sig = signature_from_shingles(shingles, self.params)
-            for key in band_keys(sig, self.params):
-                yield key, node
-            if self.mode != "none":
-                yield pvalue.TaggedOutput("payload", (doc.id, _payload(shingles, sig, self.mode)))
-        except Exception as exc:  # a document we cannot hash stays kept; the failure is recorded
+            keys = band_keys(sig, self.params)
+            payload = _payload(shingles, sig, self.mode) if self.mode != "none" else None
+        except Exception as exc:  # a document we cannot hash stays kept (unclustered); the failure is recorded
             yield pvalue.TaggedOutput(
                 "failed",
-                Failure(doc.source, doc.id, f"{type(exc).__name__}: {exc}", "dedup.near", doc.nbytes),
+                Failure(
+                    doc.source,
+                    doc.id,
+                    f"{type(exc).__name__}: {exc}",
+                    "dedup.near",
+                    doc.nbytes if isinstance(doc.text, str) else 0,
+                ),
             )
+            return
+        for key in keys:
+            yield key, node
+        if payload is not None:
+            yield pvalue.TaggedOutput("payload", (doc.id, payload))
 
 
 class _CappedBucket(beam.CombineFn):
