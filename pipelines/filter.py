@@ -9,6 +9,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam import pvalue
 
+from curation.extract import extract_with_config
 from curation.schema import Document, Failure
 from filters import registry
 
@@ -18,11 +19,8 @@ HTML = "text/html"
 
 def extract_document(doc: Document, cfg: Mapping[str, Any]) -> None:
     """Replace an HTML document's text by its main text (the `extract` stage)."""
-    from curation.extract import extract_text  # provided by the sources issue
-
-    section = cfg.get("extract") or {}
     html = doc.text
-    doc.text = extract_text(html, url=doc.url, backend=section.get("backend", "resiliparse"))
+    doc.text = extract_with_config(html, doc.url, cfg.get("extract") or {})
     doc.meta["content_type"] = "text/plain"
     doc.meta["html_bytes"] = len(html.encode("utf-8", "replace"))
 

@@ -54,7 +54,7 @@ def build_pipeline(
     dedup_sources = {s for s, chain in chains.items() if "dedup" in chain}
     decontam_sources = {s for s, chain in chains.items() if "decontaminate" in chain}
 
-    records = p | "Read" >> ReadDocuments(list(inputs))
+    records = p | "Read" >> ReadDocuments(list(inputs), cfg.get("readers"))
     docs, read_failures = _split(records, "SplitReadFailures", lambda r: not isinstance(r, Failure))
 
     filtered = docs | "Filters" >> ApplyFilters(cfg, chains)

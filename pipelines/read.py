@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from curation.readers import SourceFile, UnknownFormatError, detect_format, get_reader
+from curation.readers import SourceFile, UnknownFormatError, detect_format, reader_with_options
 from curation.schema import Document, Failure
 
 _WILDCARD = re.compile(r"[*?\[]")
@@ -41,12 +42,12 @@ def relative_path(path: str, root: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def read_file(path: str, spec: InputSpec) -> Iterator[Document | Failure]:
+def read_file(path: str, spec: InputSpec, options: Mapping[str, Any] | None = None) -> Iterator[Document | Failure]:
     """Read one matched file with its format's reader; any error becomes a Failure, never a crash."""
     root = glob_root(spec.glob)
     try:
-        fmt = spec.format or detect_format(path)
-        reader = get_reader(fmt)
+        fmt = spec.format or detect_format(path, spec.source)
+        reader = reader_with_options(fmt, options)
     except UnknownFormatError as exc:
         yield Failure(spec.source, f"{path}:0", str(exc), "read")
         return
@@ -64,9 +65,10 @@ def read_file(path: str, spec: InputSpec) -> Iterator[Document | Failure]:
 class ReadDocuments(beam.PTransform):
     """All inputs -> one PCollection of Document | Failure (splittable by file across workers)."""
 
-    def __init__(self, inputs: list[InputSpec]):
+    def __init__(self, inputs: list[InputSpec], reader_options: Mapping[str, Any] | None = None):
         super().__init__()
         self.inputs = inputs
+        self.reader_options = reader_options
 
     def expand(self, pbegin):
         streams = []
@@ -76,6 +78,6 @@ class ReadDocuments(beam.PTransform):
                 | f"Match[{i}] {spec.source}" >> fileio.MatchFiles(spec.glob)
                 | f"Paths[{i}]" >> beam.Map(lambda meta: meta.path)
                 | f"Spread[{i}]" >> beam.Reshuffle()
-                | f"Read[{i}]" >> beam.FlatMap(read_file, spec)
+                | f"Read[{i}]" >> beam.FlatMap(read_file, spec, self.reader_options)
             )
         return streams | "AllInputs" >> beam.Flatten()

@@ -5,8 +5,14 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
+
+import zstandard
+
+# What a broken compressed or truncated stream raises while it is being read.
+STREAM_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +33,6 @@ def open_decompressed(stream: BinaryIO, path: str) -> BinaryIO:
     if lower.endswith(".bz2"):
         return bz2.BZ2File(stream, mode="rb")
     if lower.endswith(".zst"):
-        import zstandard
-
         return zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
     return stream
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from curation.readers.base import SourceFile, buffered, open_decompressed
+from curation.readers.base import STREAM_ERRORS, SourceFile, buffered, open_decompressed
 from curation.schema import Document, Failure, make_id
 
 _KNOWN = ("text", "id", "url", "title", "meta")
@@ -38,7 +38,7 @@ def read_jsonl(stream: BinaryIO, file: SourceFile) -> Iterator[Document | Failur
                 yield Failure(file.source, where, doc, "read", len(raw))
             else:
                 yield doc
-    except (OSError, EOFError, ValueError) as exc:  # truncated/corrupt compressed stream
+    except STREAM_ERRORS as exc:  # truncated/corrupt compressed stream
         yield Failure(file.source, f"{file.path}:{lineno + 1}", f"{type(exc).__name__}: {exc}", "read")
 
 

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import io
-import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
-import zstandard
-
-from curation.readers.base import SourceFile, open_decompressed
+from curation.readers.base import STREAM_ERRORS, SourceFile, open_decompressed
 from curation.readers.gutenberg import strip_gutenberg
 from curation.readers.options import reader_options
 from curation.schema import Document, Failure, make_id
 
 _CHUNK = 1 << 20
 # What a broken or truncated compressed stream raises (zlib.error is not an OSError).
-STREAM_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError)
 
 
 def read_capped(stream: BinaryIO, limit: int) -> tuple[bytes, int]:
