@@ -67,14 +67,21 @@ def params_from_config(section: Mapping[str, Any]) -> MinHashParams:
     )
 
 
+# ASCII characters that are neither \w nor \s: deleting them with str.translate is 2x faster than the regex
+_ASCII_PUNCT = str.maketrans(
+    "", "", "".join(c for c in map(chr, range(128)) if not (c.isalnum() or c == "_" or c.isspace()))
+)
+
+
 def normalize_words(text: str, params: MinHashParams) -> str:
     """Text as the shingler sees it: Unicode-normalised, lowercased, punctuation removed, single spaces."""
-    if params.unicode_normalization:
+    ascii_only = text.isascii()  # ASCII is already NFC/NFKC and needs no regex
+    if params.unicode_normalization and not ascii_only:
         text = unicodedata.normalize(params.unicode_normalization, text)
     if params.lowercase:
         text = text.lower()
     if params.strip_punctuation:
-        text = _PUNCT.sub("", text)
+        text = text.translate(_ASCII_PUNCT) if ascii_only else _PUNCT.sub("", text)
     return " ".join(text.split())
 
 
@@ -119,19 +126,23 @@ def token_hashes(normalized: str) -> np.ndarray:
         return _mix64(poly ^ (lengths.astype(np.uint64) * _GOLDEN))
 
 
-def shingle_hashes(text: str, params: MinHashParams) -> np.ndarray:
-    """Unique sorted 64-bit hashes of the word n-grams; fewer than n words -> one shingle of all words."""
+def shingle_hashes_raw(text: str, params: MinHashParams) -> np.ndarray:
+    """64-bit hash of every word n-gram in text order (repeats kept): enough for a signature, no sort."""
     tokens = token_hashes(normalize_words(text, params))
     if tokens.size == 0:
         return tokens
-    n = min(params.ngram, tokens.size)
+    n = min(params.ngram, tokens.size)  # fewer than n words -> one shingle of all words
     count = tokens.size - n + 1
     folded = np.zeros(count, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(n):
             folded = folded * _TOKEN_BASE + tokens[j : j + count]
-        folded = _mix64(folded + _U64(n) * _GOLDEN)
-    return np.unique(folded)
+        return _mix64(folded + _U64(n) * _GOLDEN)
+
+
+def shingle_hashes(text: str, params: MinHashParams) -> np.ndarray:
+    """Unique sorted 64-bit hashes of the word n-grams; fewer than n words -> one shingle of all words."""
+    return np.unique(shingle_hashes_raw(text, params))
 
 
 @lru_cache(maxsize=16)
@@ -160,7 +171,7 @@ def signature_from_shingles(shingles: np.ndarray, params: MinHashParams) -> np.n
 
 def signature(text: str, params: MinHashParams) -> np.ndarray:
     """MinHash signature of a text (shingle, then hash); an empty shingle set gives all 0xFFFFFFFF."""
-    return signature_from_shingles(shingle_hashes(text, params), params)
+    return signature_from_shingles(shingle_hashes_raw(text, params), params)
 
 
 def band_keys(sig: np.ndarray, params: MinHashParams) -> list[bytes]:

@@ -26,7 +26,7 @@ from curation.minhash import (
     estimated_jaccard,
     jaccard,
     params_from_config,
-    shingle_hashes,
+    shingle_hashes_raw,
     signature_from_shingles,
 )
 from curation.schema import Document, Failure
@@ -72,7 +72,7 @@ class _FeaturesFn(beam.DoFn):
     def process(self, doc: Document) -> Iterator[Any]:
         try:  # compute everything first, so a failing document emits nothing but its Failure
             node: Node = (source_priority(self.cfg, doc.source), doc.id)
-            shingles = shingle_hashes(doc.text, self.params)
+            shingles = shingle_hashes_raw(doc.text, self.params)
             if shingles.size == 0:  # nothing to compare (no words): never a near-duplicate
                 self.no_shingles.inc()
                 return

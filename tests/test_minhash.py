@@ -128,3 +128,13 @@ def test_params_from_config_picks_optimal_when_bands_rows_are_null():
     assert (params.bands, params.rows) == _optimal_param(0.8, 128, 0.5, 0.5)
     with pytest.raises(ValueError):
         params_from_config({"num_perm": 64, "bands": 20, "rows": 6})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)), st.text(max_size=20))
+def test_ascii_fast_path_equals_the_regex_rule(ascii_text, other_text):
+    import unicodedata
+
+    for text in (ascii_text, ascii_text + other_text):
+        expected = " ".join(re.sub(r"[^\w\s]+", "", unicodedata.normalize("NFC", text).lower()).split())
+        assert normalize_words(text, PARAMS) == expected
