@@ -6,8 +6,15 @@ words as `curation.text.ngram_words` defines them) as one sorted `uint64` array 
 Lookups are exact hash lookups (`np.searchsorted`); a false match needs a 64-bit collision, about
 `doc_ngrams * index_ngrams / 2**64` (1e-7 for a 10,000-word document against 10^8 n-grams).
 
-With `fuzzy: true` the index also holds, for each n-gram, the n hashes of the n-gram with one word
-position masked, so a copy with one word substituted in every n consecutive words still matches.
+Fuzzy modes (`fuzzy`, build time) catch lightly edited copies:
+- `masked` (or `true`): each n-gram is also indexed with each one word position masked, so a window
+  with one substituted word still matches (n+1 hashes per n-gram).
+- `seeds`: every word s-gram (`fuzzy_seed_words`, 5) of an item is indexed with its position, and
+  the item's word hashes are kept. A seed hit is extended word by word along its alignment
+  (ungapped, X-drop: +1 per equal word, -3 per differing word, stop 5 below the best score), the
+  extended segments of one item are chained across small shifts (insertions/deletions, up to
+  `fuzzy_max_shift` words), and the item matches when a chain has at least `fuzzy_min_words` (12)
+  equal words. About 24 bytes per eval word.
 
 Hashing is vectorised: word hashes are polynomial hashes of the UTF-8 bytes computed with
 `np.add.reduceat`, n-gram hashes come from a prefix sum of position-weighted word hashes
@@ -30,7 +37,7 @@ import numpy as np
 from curation.schema import Document
 from curation.text import ngram_text, ngram_word_spans, ngram_word_string, ngram_words
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _U64 = np.uint64
 _BYTE_MUL = 0x9E3779B97F4A7C15  # odd: invertible mod 2**64
 _WORD_MUL = 0xC2B2AE3D27D4EB4F  # odd: invertible mod 2**64
@@ -170,6 +177,11 @@ class DecontamIndex:
     benchmarks: list[str]
     fuzzy_hashes: np.ndarray = field(default_factory=lambda: _EMPTY)
     fuzzy_items: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    seed_hashes: np.ndarray = field(default_factory=lambda: _EMPTY)  # fuzzy=seeds: item s-grams, sorted
+    seed_items: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    seed_pos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # into item_words
+    item_words: np.ndarray = field(default_factory=lambda: _EMPTY)  # fuzzy=seeds: word hashes, 0 = gap
+    item_word_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))  # per item, + end
     short_hashes: np.ndarray = field(default_factory=lambda: _EMPTY)  # whole short items, sorted
     short_items: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     short_lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))  # words
@@ -184,6 +196,7 @@ class DecontamIndex:
                 "exact": (self.hashes, self.items),
                 "fuzzy": (self.fuzzy_hashes, self.fuzzy_items),
                 "short": (self.short_hashes, self.short_items),
+                "seed": (self.seed_hashes, self.seed_items),
             }[kind]
             cache[kind] = (hashes, items, *prefilter_bitmap(hashes))
         return cache[kind]
@@ -194,9 +207,17 @@ class DecontamIndex:
         return len(self.fuzzy_hashes) > 0
 
     @property
+    def seeds(self) -> bool:
+        """Whether seed s-grams were indexed (fuzzy=seeds)."""
+        return len(self.seed_hashes) > 0
+
+    @property
     def nbytes(self) -> int:
         """Memory of the lookup arrays."""
-        arrays = (self.hashes, self.items, self.fuzzy_hashes, self.fuzzy_items, self.short_hashes, self.short_items)
+        arrays = (
+            *(self.hashes, self.items, self.fuzzy_hashes, self.fuzzy_items, self.short_hashes, self.short_items),
+            *(self.seed_hashes, self.seed_items, self.seed_pos, self.item_words, self.item_word_start),
+        )
         return sum(a.nbytes for a in arrays)
 
 
@@ -217,6 +238,142 @@ def _item_hashes(item: EvalItem, n: int, fuzzy: bool, min_words: int) -> tuple[n
     ex = np.unique(np.concatenate(exact)) if exact else _EMPTY
     mk = np.unique(np.concatenate(masked)) if masked else _EMPTY
     return ex, mk, (short if not len(ex) else [])
+
+
+FUZZY_KINDS = ("off", "masked", "seeds")
+
+
+def fuzzy_kind(value: Any) -> str:
+    """Normalise the `fuzzy` setting: false/off, true/masked, seeds."""
+    if value in (False, None, "off", "false"):
+        return "off"
+    if value in (True, "masked", "true"):
+        return "masked"
+    if value == "seeds":
+        return "seeds"
+    raise ValueError(f"decontaminate.fuzzy must be false, true/masked or seeds, got {value!r}")
+
+
+_MISMATCH, _XDROP = 1, 3  # seed extension: score per differing word, stop this far below the best
+_GAP = _U64(0)  # word-hash sentinel between an item's segments (a real word hashes to 0 w.p. 2**-64)
+
+
+def _item_seeds(item: EvalItem, s: int, base: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct s-gram hashes of an item with their (first) word positions, and the item's word hashes.
+
+    Positions index the global word array, whose part for this item starts at `base`; segments are
+    separated by a gap sentinel so no alignment runs across them.
+    """
+    hashes, positions, words, offset = [], [], [], base
+    for segment in item.segments:
+        wh = word_hashes(ngram_words(segment))
+        grams = ngram_hashes(wh, s)
+        hashes.append(grams)
+        positions.append(np.arange(len(grams), dtype=np.int64) + offset)
+        words.append(np.append(wh, _GAP))
+        offset += len(wh) + 1
+    if not hashes:
+        return _EMPTY, np.zeros(0, dtype=np.int64), _EMPTY
+    all_h, all_p = np.concatenate(hashes), np.concatenate(positions)
+    uniq, first = np.unique(all_h, return_index=True)
+    return uniq, all_p[first], np.concatenate(words)
+
+
+def _sorted_seeds(hash_parts, item_parts, pos_parts, max_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seed table sorted by (hash, item); seeds shared by more than `max_items` items dropped."""
+    if not hash_parts:
+        return _EMPTY, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+    hashes, items, pos = map(np.concatenate, (hash_parts, item_parts, pos_parts))
+    order = np.lexsort((items, hashes))
+    hashes, items, pos = hashes[order], items[order].astype(np.int32), pos[order].astype(np.int64)
+    if max_items > 0 and len(hashes):
+        _, counts = np.unique(hashes, return_counts=True)
+        keep = ~np.repeat(counts > max_items, counts)
+        hashes, items, pos = hashes[keep], items[keep], pos[keep]
+    return hashes, items, pos
+
+
+def _extend(doc: np.ndarray, ref: np.ndarray, i: int, p: int, s: int, lo: int, hi: int) -> tuple[int, int, int]:
+    """Ungapped X-drop extension of the seed doc[i:i+s] == ref[p:p+s]: (doc start, doc end, equal words).
+
+    `ref[lo:hi]` is the item's word range; a gap sentinel or either sequence's end stops the walk.
+    """
+    best_right, right_equal, score, best, equal = 0, 0, 0, 0, 0
+    k = s
+    while i + k < len(doc) and p + k < hi and ref[p + k] != _GAP:
+        if doc[i + k] == ref[p + k]:
+            score, equal = score + 1, equal + 1
+            if score > best:
+                best, best_right, right_equal = score, k + 1 - s, equal
+        else:
+            score -= _MISMATCH
+            if score < best - _XDROP:
+                break
+        k += 1
+    best_left, left_equal, score, best, equal = 0, 0, 0, 0, 0
+    k = 1
+    while i - k >= 0 and p - k >= lo and ref[p - k] != _GAP:
+        if doc[i - k] == ref[p - k]:
+            score, equal = score + 1, equal + 1
+            if score > best:
+                best, best_left, left_equal = score, k, equal
+        else:
+            score -= _MISMATCH
+            if score < best - _XDROP:
+                break
+        k += 1
+    return i - best_left, i + s + best_right, s + left_equal + right_equal
+
+
+def _seed_matches(
+    index: DecontamIndex, doc: np.ndarray, doc_pos: np.ndarray, rows: np.ndarray, s: int, section: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Items whose extended, chained seed alignments reach `fuzzy_min_words` equal words.
+
+    Returns (doc start, item, width) of each qualifying aligned segment.
+    """
+    min_equal = int(section.get("fuzzy_min_words", 12))
+    max_shift = int(section.get("fuzzy_max_shift", 3))
+    items = index.seed_items[rows].astype(np.int64)
+    ref_pos = index.seed_pos[rows]
+    order = np.lexsort((doc_pos, items))
+    doc_pos, items, ref_pos = doc_pos[order], items[order], ref_pos[order]
+    ref = index.item_words
+    out_start: list[int] = []
+    out_item: list[int] = []
+    out_width: list[int] = []
+    bounds = np.flatnonzero(np.concatenate(([True], items[1:] != items[:-1], [True])))
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        item = int(items[a])
+        lo, hi = int(index.item_word_start[item]), int(index.item_word_start[item + 1])
+        segments: list[tuple[int, int, int, int]] = []  # (doc start, doc end, equal, diagonal)
+        for i, p in zip(doc_pos[a:b].tolist(), ref_pos[a:b].tolist(), strict=True):
+            if any(start <= i < end and d == i - p for start, end, _, d in segments):
+                continue  # inside a segment already extended on this alignment
+            start, end, equal = _extend(doc, ref, i, p, s, lo, hi)
+            segments.append((start, end, equal, i - p))
+        segments.sort()
+        chain: list[tuple[int, int, int, int]] = []
+        equal_total, chain_end = 0.0, 0
+        for seg in [*segments, (1 << 62, 1 << 62, 0, 0)]:
+            start, end, equal, diagonal = seg
+            if chain and start <= chain_end + max_shift and abs(diagonal - chain[-1][3]) <= max_shift:
+                # count only the words beyond what the chain already covers (overlaps are not double counted)
+                equal_total += equal * max(0, end - max(start, chain_end)) / (end - start)
+                chain_end = max(chain_end, end)
+                chain.append(seg)
+                continue
+            if chain and equal_total >= min_equal:
+                for c in chain:
+                    out_start.append(c[0])
+                    out_item.append(item)
+                    out_width.append(c[1] - c[0])
+            chain, equal_total, chain_end = [seg], float(equal), end
+    return (
+        np.asarray(out_start, dtype=np.int64),
+        np.asarray(out_item, dtype=np.int64),
+        np.asarray(out_width, dtype=np.int64),
+    )
 
 
 def _sorted_pairs(hash_parts: list[np.ndarray], item_parts: list[np.ndarray], max_items: int) -> tuple:
@@ -245,12 +402,19 @@ def build_index(
     started = time.perf_counter()
     validate_section(section)
     n = int(section.get("ngram", 13))
-    fuzzy = bool(section.get("fuzzy", False))
+    fuzzy_mode = fuzzy_kind(section.get("fuzzy", False))
+    fuzzy = fuzzy_mode == "masked"
+    seed_words = int(section.get("fuzzy_seed_words", 5))
     max_items = int(section.get("max_items_per_ngram", 0) or 0)
     min_words = int(section.get("min_item_words", 8))
     bench_names: list[str] = []
     bench_pos: dict[str, int] = {}
     ex_h, ex_i, mk_h, mk_i = [], [], [], []
+    sd_h: list[np.ndarray] = []
+    sd_i: list[np.ndarray] = []
+    sd_p: list[np.ndarray] = []
+    sd_words: list[np.ndarray] = []
+    word_base, word_start = 0, [0]
     item_ngrams, item_bench, item_ids = [], [], []
     short: dict[str, int] = {}
     short_rows: list[tuple[int, int, int]] = []  # (hash, item, length)
@@ -259,6 +423,14 @@ def build_index(
             bench_pos[item.benchmark] = len(bench_names)
             bench_names.append(item.benchmark)
         ex, mk, short_segments = _item_hashes(item, n, fuzzy, min_words)
+        if fuzzy_mode == "seeds":
+            sh, sp, words = _item_seeds(item, seed_words, word_base)
+            sd_h.append(sh)
+            sd_p.append(sp)
+            sd_i.append(np.full(len(sh), idx, dtype=np.int32))
+            sd_words.append(words)
+            word_base += len(words)
+            word_start.append(word_base)
         short_rows.extend((int(h), idx, k) for k, h in short_segments)
         if not len(ex) and not short_segments:
             short[item.benchmark] = short.get(item.benchmark, 0) + 1
@@ -272,13 +444,16 @@ def build_index(
         item_ids.append(item.item_id)
     hashes, item_of, dropped = _sorted_pairs(ex_h, ex_i, max_items)
     fz_hashes, fz_items, fz_dropped = _sorted_pairs(mk_h, mk_i, max_items) if fuzzy else (_EMPTY, ex_i[:0], 0)
+    seeds = _sorted_seeds(sd_h, sd_i, sd_p, int(section.get("fuzzy_max_items_per_seed", 3)))
     short_rows.sort()
     short_arr = np.array(short_rows, dtype=np.uint64).reshape(-1, 3)
     per_bench = {b: int(np.sum(np.array(item_bench) == i)) for i, b in enumerate(bench_names)}
     meta = {
         "format_version": FORMAT_VERSION,
         "ngram": n,
-        "fuzzy": fuzzy,
+        "fuzzy": fuzzy_mode,
+        "fuzzy_seed_words": seed_words,
+        "seeds": int(len(seeds[0])),
         "max_items_per_ngram": max_items,
         "items": len(item_ids),
         "items_per_benchmark": per_bench,
@@ -299,6 +474,11 @@ def build_index(
         benchmarks=bench_names,
         fuzzy_hashes=fz_hashes,
         fuzzy_items=fz_items if fuzzy else np.zeros(0, dtype=np.int32),
+        seed_hashes=seeds[0],
+        seed_items=seeds[1],
+        seed_pos=seeds[2],
+        item_words=np.concatenate(sd_words) if sd_words else _EMPTY,
+        item_word_start=np.asarray(word_start, dtype=np.int64),
         short_hashes=short_arr[:, 0].copy(),
         short_items=short_arr[:, 1].astype(np.int32),
         short_lengths=short_arr[:, 2].astype(np.int32),
@@ -320,6 +500,11 @@ def save_index(index: DecontamIndex, stream: BinaryIO) -> None:
         item_ids=index.item_ids if len(index.item_ids) else np.zeros(0, dtype="<U1"),
         fuzzy_hashes=index.fuzzy_hashes,
         fuzzy_items=index.fuzzy_items,
+        seed_hashes=index.seed_hashes,
+        seed_items=index.seed_items,
+        seed_pos=index.seed_pos,
+        item_words=index.item_words,
+        item_word_start=index.item_word_start,
         short_hashes=index.short_hashes,
         short_items=index.short_items,
         short_lengths=index.short_lengths,
@@ -347,6 +532,11 @@ def load_index(stream: BinaryIO | bytes) -> DecontamIndex:
             benchmarks=list(meta.pop("benchmarks")),
             fuzzy_hashes=npz["fuzzy_hashes"],
             fuzzy_items=npz["fuzzy_items"],
+            seed_hashes=npz["seed_hashes"],
+            seed_items=npz["seed_items"],
+            seed_pos=npz["seed_pos"],
+            item_words=npz["item_words"],
+            item_word_start=npz["item_word_start"],
             short_hashes=npz["short_hashes"],
             short_items=npz["short_items"],
             short_lengths=npz["short_lengths"],
@@ -373,6 +563,7 @@ def validate_section(section: Mapping[str, Any]) -> None:
         value = section.get(key, default)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"decontaminate.{key} must be a positive integer, got {value!r}")
+    fuzzy_kind(section.get("fuzzy", False))
     threshold = section.get("jaccard_threshold", 0.8)
     if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
         raise ValueError(f"decontaminate.jaccard_threshold must be in [0, 1], got {threshold!r}")
@@ -396,7 +587,8 @@ class ItemMatch:
     item: int
     benchmark: str
     item_id: str
-    matched_ngrams: int
+    matched_ngrams: int  # distinct exact n-gram windows (or the whole short item) found
+    fuzzy_windows: int  # qualifying fuzzy alignments (masked hits or seed segments); > 0 means an edited copy
     item_ngrams: int
     jaccard: float
     windows: np.ndarray  # sorted word positions where matching windows start in the document
@@ -418,30 +610,34 @@ def prefilter_bitmap(hashes: np.ndarray) -> tuple[np.ndarray, np.uint64]:
 
 def _lookup(keys: np.ndarray, positions: np.ndarray, table: tuple) -> tuple:
     """All (position, item, hash) triples where a key equals an index hash (duplicates expanded)."""
-    hashes, items, bitmap, shift = table
+    positions, rows = _lookup_rows(keys, positions, table)
+    return positions, table[1][rows].astype(np.int64), table[0][rows]
+
+
+def _lookup_rows(keys: np.ndarray, positions: np.ndarray, table: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """All (position, table row) pairs where a key equals the table's hash (duplicates expanded)."""
+    hashes, _, bitmap, shift = table
+    empty = np.zeros(0, dtype=np.int64)
     if not len(keys) or not len(hashes):
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, _EMPTY
+        return empty, empty
     slots = keys >> shift
     maybe = (bitmap[(slots >> _U64(3)).astype(np.int64)] >> (slots & _U64(7)).astype(np.uint8)) & 1
     keys, positions = keys[maybe.astype(bool)], positions[maybe.astype(bool)]
     if not len(keys):
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, _EMPTY
+        return empty, empty
     lo = np.searchsorted(hashes, keys, side="left")
     hit = lo < len(hashes)
     hit[hit] = hashes[lo[hit]] == keys[hit]
     if not hit.any():
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, _EMPTY
+        return empty, empty
     keys, positions, lo = keys[hit], positions[hit], lo[hit]
     hi = np.searchsorted(hashes, keys, side="right")
     counts = hi - lo
     if (counts == 1).all():
-        return positions, items[lo].astype(np.int64), keys
+        return positions, lo
     rep = np.repeat(np.arange(len(keys)), counts)
     offsets = np.arange(len(rep)) - np.repeat(np.cumsum(counts) - counts, counts)
-    return positions[rep], items[lo[rep] + offsets].astype(np.int64), keys[rep]
+    return positions[rep], lo[rep] + offsets
 
 
 def _short_widths(index: DecontamIndex, items: np.ndarray) -> np.ndarray:
@@ -469,7 +665,9 @@ def match_word_string(index: DecontamIndex, joined: str, section: Mapping[str, A
     n = index.n
     wh = word_string_hashes(joined)
     lengths = index.__dict__.setdefault("_short_k", np.unique(index.short_lengths).tolist())
-    if len(wh) < min([n, *lengths]):
+    seed_words = int(index.meta.get("fuzzy_seed_words", 5))
+    use_seeds = index.seeds and section.get("policy", "overlap") == "overlap"
+    if len(wh) < min([n, *lengths, *([seed_words] if use_seeds else [])]):
         return []
     windows = WindowSums(wh)
     grams = windows.ngrams(n)
@@ -477,12 +675,23 @@ def match_word_string(index: DecontamIndex, joined: str, section: Mapping[str, A
     pos, item, key = _lookup(grams, positions, index.table("exact"))
     use_fuzzy = index.fuzzy and section.get("policy", "overlap") == "overlap"
     found_pos, found_item, found_width = [pos], [item], [np.full(len(pos), n)]
+    found_fuzzy = [np.zeros(len(pos), dtype=bool)]
     if use_fuzzy and len(grams):
         masked = masked_ngram_hashes(wh, n, windows)
         fpos, fitem, _ = _lookup(masked.ravel(), np.tile(positions, n), index.table("fuzzy"))
         found_pos.append(fpos)
         found_item.append(fitem)
         found_width.append(np.full(len(fpos), n))
+        found_fuzzy.append(np.ones(len(fpos), dtype=bool))
+    if use_seeds:
+        seed_grams = windows.ngrams(seed_words)
+        spos, rows = _lookup_rows(seed_grams, np.arange(len(seed_grams)), index.table("seed"))
+        if len(rows):
+            cpos, citem, cwidth = _seed_matches(index, wh, spos, rows, seed_words, section)
+            found_pos.append(cpos)
+            found_item.append(citem)
+            found_width.append(cwidth)
+            found_fuzzy.append(np.ones(len(cpos), dtype=bool))
     if lengths:
         kgrams = [windows.ngrams(k) for k in lengths]
         spos, sitem, _ = _lookup(
@@ -494,7 +703,8 @@ def match_word_string(index: DecontamIndex, joined: str, section: Mapping[str, A
         found_pos.append(spos)
         found_item.append(sitem)
         found_width.append(_short_widths(index, sitem))
-    win_pos, win_item, win_width = map(np.concatenate, (found_pos, found_item, found_width))
+        found_fuzzy.append(np.zeros(len(spos), dtype=bool))
+    win_pos, win_item, win_width, win_fuzzy = map(np.concatenate, (found_pos, found_item, found_width, found_fuzzy))
     if not len(win_item):
         return []
     doc_distinct = len(np.unique(grams))
@@ -504,14 +714,16 @@ def match_word_string(index: DecontamIndex, joined: str, section: Mapping[str, A
         pairs = np.unique(np.stack((item.astype(np.uint64), key)), axis=1)
         u_items, u_counts = np.unique(pairs[0].astype(np.int64), return_counts=True)
         inter = dict(zip(u_items.tolist(), u_counts.tolist(), strict=True))
-    order = np.lexsort((win_width, win_pos, win_item))
-    win_item, win_pos, win_width = win_item[order], win_pos[order], win_width[order]
+    order = np.lexsort((-win_width, win_pos, win_item))  # widest window first at each position
+    win_item, win_pos, win_width, win_fuzzy = win_item[order], win_pos[order], win_width[order], win_fuzzy[order]
     bounds = np.flatnonzero(np.concatenate(([True], win_item[1:] != win_item[:-1], [True])))
     out = []
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         it = int(win_item[a])
         first = np.concatenate(([True], win_pos[a + 1 : b] != win_pos[a : b - 1]))
         windows, widths = win_pos[a:b][first], win_width[a:b][first]
+        exact_windows = np.unique(win_pos[a:b][~win_fuzzy[a:b]])
+        fuzzy_windows = int(win_fuzzy[a:b].sum())
         shared = inter.get(it, 0)
         union = doc_distinct + int(index.item_ngrams[it]) - shared
         out.append(
@@ -519,14 +731,15 @@ def match_word_string(index: DecontamIndex, joined: str, section: Mapping[str, A
                 item=it,
                 benchmark=index.benchmarks[int(index.item_benchmark[it])],
                 item_id=str(index.item_ids[it]),
-                matched_ngrams=len(windows),
+                matched_ngrams=len(exact_windows),
+                fuzzy_windows=fuzzy_windows,
                 item_ngrams=int(index.item_ngrams[it]),
                 jaccard=shared / union if union else 0.0,
                 windows=windows,
                 widths=widths,
             )
         )
-    out.sort(key=lambda m: (-m.matched_ngrams, m.item))
+    out.sort(key=lambda m: (-m.matched_ngrams, -m.fuzzy_windows, m.item))
     return out
 
 
@@ -535,7 +748,7 @@ def is_contaminating(match: ItemMatch, section: Mapping[str, Any]) -> bool:
     if section.get("policy", "overlap") == "jaccard":
         return match.jaccard > float(section.get("jaccard_threshold", 0.8))
     needed = min(int(section.get("min_matched_ngrams", 1)), max(1, match.item_ngrams))
-    return match.matched_ngrams >= needed
+    return match.matched_ngrams >= needed or match.fuzzy_windows > 0
 
 
 def _word_intervals(windows: np.ndarray, widths: np.ndarray) -> list[tuple[int, int]]:
