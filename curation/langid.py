@@ -14,7 +14,7 @@ from pathlib import Path
 BACKENDS = ("fasttext", "langdetect")
 _LABEL_PREFIX = "__label__"
 _lock = threading.Lock()
-_fasttext_models: dict[str, object] = {}
+_fasttext_models: dict[object, object] = {}  # by model path as given (None = packaged) and resolved
 _langdetect_ready = False
 
 
@@ -34,6 +34,9 @@ def packaged_model_path() -> Path:
 
 def _fasttext_model(model_path: str | os.PathLike | None):
     """The fastText model (low-level `fasttext_pybind` object), loaded once per process and path."""
+    model = _fasttext_models.get(model_path)
+    if model is not None:
+        return model
     key = str(model_path or packaged_model_path())
     model = _fasttext_models.get(key)
     if model is None:
@@ -45,6 +48,7 @@ def _fasttext_model(model_path: str | os.PathLike | None):
                 fasttext.FastText.eprint = lambda *a, **k: None  # silence the load-time warning
                 model = fasttext.load_model(key).f
                 _fasttext_models[key] = model
+    _fasttext_models[model_path] = model
     return model
 
 
@@ -71,7 +75,7 @@ def load_backend(backend: str = "fasttext", model_path: str | os.PathLike | None
 
 def _one_line(text: str) -> str:
     """fastText predicts on one line: newlines become spaces."""
-    return text.replace("\n", " ").replace("\r", " ")
+    return text.replace("\n", " ").replace("\r", " ") if "\n" in text or "\r" in text else text
 
 
 def _parse_fasttext(labels: Sequence[str], probs: Sequence[float]) -> tuple[str, float]:

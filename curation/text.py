@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 import re
 import unicodedata
+from itertools import compress
 
 _WS = re.compile(r"\s+")
 
@@ -70,57 +72,74 @@ def ngram_word_spans(text: str) -> list[tuple[int, int]]:
 
 # A token is a word or a symbol token. Words are runs of letters/digits (soft hyphens allowed inside)
 # joined by `@ ' ’ |`, by `.` (except lower.Upper, a missed sentence break), and by `- – − = , : /`
-# before a digit (ASCII `-` not after a digit: `2013-01-08` splits, as in spaCy), so `3.14`, `1,000`, `10:30`, `I-94`, `x@y.com`, `rock'n'roll` stay whole; URLs stay whole; letter-dot
-# abbreviations (`U.S.`, `J.`, `e.g.`) and common titles (`Mr.`, `Dr.`, `Gen.`) keep their final period;
-# English contraction suffixes (`n't`, `'s`, `'re`, `'ve`, `'ll`, `'d`, `'m`) are words of their own.
-# Symbol tokens are `...`, `--`, `''`, `@-@`, a run of `_`, or any other single non-space, non-word
-# character; `.38` is one (numeric) word. This approximates the spaCy tokenisation datatrove uses
-# (agreement measured in bench/bench_filters.py) with C-level regex scans and no per-character Python.
-_CONTRACTION_RE = re.compile(r"([nN]['’][tT]|['’](?:[sSmMdD]|[rR][eE]|[vV][eE]|[lL][lL]))(?![^\W_])")
-_CANNOT_RE = re.compile(r"(?<![\w])([cC]an)(not)(?![\w])")
+# before a digit (ASCII `-` not after a digit: `2013-01-08` splits, as in spaCy), so `3.14`, `1,000`,
+# `10:30`, `I-94`, `x@y.com`, `rock'n'roll` stay whole; URLs stay whole; letter-dot abbreviations
+# (`U.S.`, `J.`, `e.g.`) and common titles (`Mr.`, `Dr.`, `Gen.`) keep their final period; English
+# contraction suffixes (`n't`, `'s`, `'re`, `'ve`, `'ll`, `'d`, `'m`) and `cannot` -> `can not` are
+# split as spaCy does. Symbol tokens are `...`, `--`, `''`, `@-@`, a run of `_`, or any other single
+# non-space, non-word character. This approximates the spaCy tokenisation
+# datatrove uses (agreement measured in bench/bench_filters.py) with one C-level regex scan; the URL
+# branch and the `n't`/`cannot` fix-ups run only on texts that contain `://`, `n't` or `annot`.
 _ABBREV_DOT = (
     r"\.(?:(?<=(?<![\w.])[^\W\d_]\.)|(?<=\.[^\W\d_]\.)"
     r"|(?<=(?<!\w)(?:Mr|Dr|St|Jr|Sr|Ms|Mt|Ft|Lt|vs|Co)\.)"
     r"|(?<=(?<!\w)(?:Mrs|Gen|Col|Gov|Sen|Rep|Rev|Inc|Ltd|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Ave|etc|Sgt|Maj|Adm)\.)"
     r"|(?<=(?<!\w)(?:Capt|Corp|Prof|Sept|Blvd|Bros)\.))"
 )
+_SUFFIX_TAIL = r"(?:[sSmMdD]|[rR][eE]|[vV][eE]|[lL][lL])(?![^\W_])"  # 's 'm 'd 're 've 'll
+_SUFFIX = rf"['’]{_SUFFIX_TAIL}"
+_RUN = r"[^\W_]+(?:[_\xad]+[^\W_]+)*"
+_JOIN = rf"(?:[@|]|['’](?!{_SUFFIX_TAIL})|\.(?![A-Z])|(?<![a-z])\.|(?<!\d)-(?=\d)|[–−=,:/](?=\d))"
+_WORD = rf"{_RUN}(?:{_JOIN}{_RUN})*(?:{_ABBREV_DOT})?|{_SUFFIX}"
+_SYMBOL = r"\.{2,}|-{2,}|''|@[-.,]@|_+|[^\w\s]"
 _URL = r"(?:https?|ftp)://[^\s<>\"]*[^\s<>\".,;:!?)\]'’]"
-_WORD = (
-    rf"{_URL}|[^\W_]+(?:[_\xad]+[^\W_]+)*"
-    rf"(?:(?:[@'’|]|\.(?![A-Z])|(?<![a-z])\.|(?<!\d)-(?=\d)|[–−=,:/](?=\d))[^\W_]+(?:[_\xad]+[^\W_]+)*)*(?:{_ABBREV_DOT})?"
-    r"|['’](?:[sSmMdD]|[rR][eE]|[vV][eE]|[lL][lL])(?![^\W_])"
-)
-_TOKEN_RE = re.compile(rf"{_WORD}|\.{{2,}}|-{{2,}}|''|@[-.,]@|(?<![\w.])\.\d+|_+|[^\w\s]")
-_IS_WORD_TOKEN = re.compile(r"[^\W_]|['’.][^\W_]").match
-_DIGIT_WORD_RE = re.compile(r"(?<!\S)[\d_.,:/@'’|\xad]+(?!\S)")
+_TOKEN_RE = re.compile(rf"{_WORD}|{_SYMBOL}")
+_TOKEN_URL_RE = re.compile(rf"{_URL}|{_WORD}|{_SYMBOL}")
+_NT = ("n't", "n’t", "N'T", "N’T")
+_FIRST_CHAR = operator.itemgetter(0)
+_IS_QUOTE = frozenset("'’").__contains__
+_ENDS_WITH_NT = operator.methodcaller("endswith", _NT)
+_HAS_LETTER = re.compile(r"[^\W\d_]").search
+_CANNOT_RE = re.compile(r"(?<![\w])([cC]an)(not)(?![\w])")
 
 
-def _split_contractions(text: str) -> str:
-    """Put a space before contraction suffixes (`don't` -> `do n't`, `cannot` -> `can not`)."""
-    if "'" in text or "’" in text:
-        text = _CONTRACTION_RE.sub(r" \1", text)
-    if "annot" in text:
-        text = _CANNOT_RE.sub(r"\1 \2", text)
-    return text
+def _split_nt(toks: list[str]) -> list[str]:
+    """`don't` -> `do`, `n't` (and `can't` -> `ca`, `n't`), as spaCy and NLTK split them."""
+    hits = list(compress(range(len(toks)), map(_ENDS_WITH_NT, toks)))
+    for i in reversed(hits):
+        t = toks[i]
+        if len(t) > 3:
+            toks[i : i + 1] = [t[:-3], t[-3:]]
+    return toks
 
 
 @functools.lru_cache(maxsize=4)
 def tokens(text: str) -> tuple[str, ...]:
     """Every token (words and symbol tokens) in order; cached so the filter stages tokenise once."""
-    return tuple(_TOKEN_RE.findall(_split_contractions(text)))
+    src = _CANNOT_RE.sub(r"\1 \2", text) if "annot" in text else text
+    toks = (_TOKEN_URL_RE if "://" in src else _TOKEN_RE).findall(src)
+    if any(nt in src for nt in _NT):
+        toks = _split_nt(toks)
+    return tuple(toks)
 
 
 @functools.lru_cache(maxsize=4)
 def words(text: str) -> tuple[str, ...]:
-    """Word tokens only (tokens holding at least one letter or digit), in order."""
-    return tuple(filter(_IS_WORD_TOKEN, tokens(text)))
+    """Word tokens (tokens holding a letter or digit): those starting with one, then `'s`-type suffixes.
+
+    The order is the token order except that contraction suffixes come last (no caller needs order).
+    """
+    toks = tokens(text)
+    out = list(compress(toks, map(str.isalnum, map(_FIRST_CHAR, toks))))
+    if "'" in text or "’" in text:
+        out += (t for t in compress(toks, map(_IS_QUOTE, map(_FIRST_CHAR, toks))) if t[1:2].isalnum())
+    return tuple(out)
 
 
 def count_alphabetic_words(word_list: tuple[str, ...] | list[str]) -> int:
-    """Number of words that contain at least one alphabetic character (not digits-only words)."""
-    if not word_list:
-        return 0
-    return len(word_list) - len(_DIGIT_WORD_RE.findall(" ".join(word_list)))
+    """Number of words that contain at least one alphabetic character (so not `1999`, `3.14`, `10−7`)."""
+    starts_with_digit = list(compress(word_list, map(str.isdigit, map(_FIRST_CHAR, word_list))))
+    return len(word_list) - len(starts_with_digit) + len(list(filter(_HAS_LETTER, starts_with_digit)))
 
 
 def nonblank_lines(text: str) -> list[str]:

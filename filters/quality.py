@@ -5,6 +5,8 @@ Definitions (word, bullet, ellipsis) are in docs/filters.md; thresholds in `cura
 
 from __future__ import annotations
 
+from operator import methodcaller
+
 from curation.schema import Document
 from curation.text import count_alphabetic_words, nonblank_lines, tokens, words
 from filters.base import FilterStage, Section, Signals
@@ -37,6 +39,9 @@ STOP_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
 # Every casing we accept for a stop word (the match is case-insensitive without lower-casing the text).
 _STOP_FORMS = frozenset(f for w in STOP_WORDS for f in (w, w.capitalize(), w.upper()))
 
+_STARTS_WITH_BULLET = methodcaller("startswith", BULLETS)
+_ENDS_WITH_ELLIPSIS = methodcaller("endswith", ELLIPSES)
+
 SIGNAL_NAMES = (
     "quality.word_count",
     "quality.mean_word_length",
@@ -57,8 +62,8 @@ def quality_signals(text: str) -> Signals:
     n_words = len(wrds)
     lines = nonblank_lines(text)
     n_lines = len(lines)
-    bullet_lines = sum(1 for line in lines if line.lstrip().startswith(BULLETS))
-    ellipsis_lines = sum(1 for line in lines if line.rstrip().endswith(ELLIPSES))
+    bullet_lines = sum(map(_STARTS_WITH_BULLET, map(str.lstrip, lines)))
+    ellipsis_lines = sum(map(_ENDS_WITH_ELLIPSIS, map(str.rstrip, lines)))
     ellipses = text.count("...") + text.count("\u2026")
     stop_words = {w.lower() for w in _STOP_FORMS.intersection(wrds)}
     return {

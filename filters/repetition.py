@@ -31,6 +31,7 @@ SIGNAL_NAMES = (
 
 _NGRAM_KEYS = tuple(k.removeprefix("repetition.") for k in SIGNAL_NAMES[4:])
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier (golden ratio) for rolling n-gram hashes
+_SALT = 0xD6E8FEB86659FD93  # separates the key spaces of different n when sorted together
 
 
 def duplicate_stats(items: list[str]) -> tuple[int, int]:
@@ -61,11 +62,12 @@ def _dup_groups(hashes: np.ndarray, candidates: np.ndarray | None) -> tuple[np.n
     argsort (a leaner `np.unique(return_index, return_inverse, return_counts)`).
     """
     pos = np.arange(len(hashes)) if candidates is None else candidates
+    values = hashes if candidates is None else hashes[candidates]
     k = len(pos)
     if k == 0:
         return pos, pos, pos, pos
-    order = np.argsort(hashes[pos], kind="stable")
-    sorted_h = hashes[pos][order]
+    order = np.argsort(values, kind="stable")
+    sorted_h = values[order]
     starts_group = np.empty(k, dtype=bool)
     starts_group[0] = True
     np.not_equal(sorted_h[1:], sorted_h[:-1], out=starts_group[1:])
@@ -87,11 +89,11 @@ def _greedy_repeat_chars(dup_pos: np.ndarray, dup_keys: np.ndarray, span_chars: 
     seen: set[int] = set()
     total = 0
     next_free = 0
-    for p, key in zip(dup_pos.tolist(), dup_keys.tolist(), strict=True):
+    for p, key, chars in zip(dup_pos.tolist(), dup_keys.tolist(), span_chars.tolist(), strict=True):
         if p < next_free:
             continue
         if key in seen:
-            total += int(span_chars[p])
+            total += chars
             next_free = p + n
         else:
             seen.add(key)
@@ -103,6 +105,80 @@ def _covered_chars(starts: np.ndarray, n: int, lens: np.ndarray) -> int:
     m = len(lens)
     cover = np.bincount(starts, minlength=m + 1) - np.bincount(starts + n, minlength=m + 1)
     return int(lens[np.cumsum(cover[:m]) > 0].sum())
+
+
+def _dup_flags(keys: np.ndarray) -> np.ndarray:
+    """For each key, whether another entry has the same key (one argsort)."""
+    order = np.argsort(keys, kind="stable")
+    equal_next = keys[order[1:]] == keys[order[:-1]]
+    flags_sorted = np.zeros(len(keys), dtype=bool)
+    flags_sorted[1:] = equal_next
+    flags_sorted[:-1] |= equal_next
+    flags = np.empty(len(keys), dtype=bool)
+    flags[order] = flags_sorted
+    return flags
+
+
+def _top_ngrams(out: Signals, unigrams: np.ndarray, lens: np.ndarray, cum: np.ndarray, text_len: int) -> np.ndarray:
+    """Top 2/3/4-gram fractions (both conventions); returns the 4-gram (or last) repeat mask."""
+    m = len(lens)
+    hashes = unigrams
+    dup_mask: np.ndarray | None = None  # per (n-1)-gram position: does it occur more than once?
+    for n in TOP_NGRAM_SIZES:
+        if n > m:
+            break
+        hashes = _next_hashes(unigrams, n, hashes)
+        candidates = None if dup_mask is None else np.flatnonzero(dup_mask[:-1] & dup_mask[1:])
+        pos, inverse, counts, first_pos = _dup_groups(hashes, candidates)
+        is_dup = counts[inverse] > 1
+        dup_mask = np.zeros(len(hashes), dtype=bool)
+        dup_mask[pos[is_dup]] = True
+        best = int(counts.max()) if len(counts) else 1
+        if best > 1:
+            # The most frequent n-gram; ties go to the one that occurs first (as Counter.most_common).
+            top = int(np.flatnonzero(counts == best)[first_pos[counts == best].argmin()])
+            top_pos = int(first_pos[top])
+            starts = pos[inverse == top]
+            out[f"repetition.top_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
+        else:
+            top_pos = 0  # every n-gram occurs once: datatrove's Counter picks the first
+        # datatrove: len(" ".join(ngram)) * count, first occurrence included, even when count is 1.
+        top_chars = float(cum[top_pos + n] - cum[top_pos] + n - 1) * best
+        out[f"repetition.top_{n}gram_char_frac_repeats"] = min(1.0, top_chars / text_len)
+    return dup_mask
+
+
+def _dup_ngrams(
+    out: Signals, unigrams: np.ndarray, lens: np.ndarray, cum: np.ndarray, text_len: int, dup4: np.ndarray
+) -> None:
+    """Duplicate 5..10-gram fractions (both conventions), grouped in one sort over candidate positions.
+
+    A 5-gram or longer n-gram can repeat only where the 4-grams at i and i+1 both repeat, so those
+    positions are the candidates for every n >= 5; all (n, position) keys are sorted together.
+    """
+    m = len(lens)
+    candidates = np.flatnonzero(dup4[:-1] & dup4[1:])
+    if not len(candidates):
+        return
+    hashes = unigrams
+    rows = []
+    for n in range(2, min(m, max(DUP_NGRAM_SIZES)) + 1):
+        hashes = _next_hashes(unigrams, n, hashes)
+        if n >= min(DUP_NGRAM_SIZES):
+            pos = candidates[: np.searchsorted(candidates, m - n, side="right")]
+            rows.append((n, pos, hashes[pos] + np.uint64((n * _SALT) % 2**64)))
+    flags = _dup_flags(np.concatenate([keys for _, _, keys in rows]))
+    offset = 0
+    for n, pos, keys in rows:
+        row_flags = flags[offset : offset + len(pos)]
+        offset += len(pos)
+        if not row_flags.any():
+            continue
+        starts = pos[row_flags]
+        out[f"repetition.dup_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
+        span_chars = cum[starts + n] - cum[starts]
+        greedy = _greedy_repeat_chars(starts, keys[row_flags], span_chars, n)
+        out[f"repetition.dup_{n}gram_char_frac_repeats"] = greedy / text_len
 
 
 def ngram_signals(toks: tuple[str, ...], text_len: int) -> Signals:
@@ -118,36 +194,9 @@ def ngram_signals(toks: tuple[str, ...], text_len: int) -> Signals:
     lens = np.fromiter(map(len, toks), dtype=np.int64, count=m)
     cum = np.concatenate(([0], np.cumsum(lens)))
     unigrams = _token_hashes(toks)
-    hashes = unigrams
-    dup_mask: np.ndarray | None = None  # per (n-1)-gram position: does it occur more than once?
-    for n in range(2, min(m, max(DUP_NGRAM_SIZES)) + 1):
-        hashes = _next_hashes(unigrams, n, hashes)
-        candidates = None if dup_mask is None else np.flatnonzero(dup_mask[:-1] & dup_mask[1:])
-        pos, inverse, counts, first_pos = _dup_groups(hashes, candidates)
-        is_dup = counts[inverse] > 1
-        dup_mask = np.zeros(len(hashes), dtype=bool)
-        dup_mask[pos[is_dup]] = True
-        best = int(counts.max()) if len(counts) else 1
-        span_chars = cum[n:] - cum[:-n]  # characters of the n tokens, without the spaces between them
-        if n in TOP_NGRAM_SIZES:
-            if best > 1:
-                # The most frequent n-gram; ties go to the one that occurs first (as Counter.most_common).
-                top = int(np.flatnonzero(counts == best)[first_pos[counts == best].argmin()])
-                top_pos = int(first_pos[top])
-                starts = pos[inverse == top]
-                out[f"repetition.top_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
-            else:
-                top_pos = 0  # every n-gram occurs once: datatrove's Counter picks the first
-            # datatrove: len(" ".join(ngram)) * count, first occurrence included, even when count is 1.
-            top_chars = float(span_chars[top_pos] + n - 1) * best
-            out[f"repetition.top_{n}gram_char_frac_repeats"] = min(1.0, top_chars / text_len)
-        elif best > 1:
-            starts = pos[is_dup]
-            out[f"repetition.dup_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
-            greedy = _greedy_repeat_chars(starts, inverse[is_dup], span_chars, n)
-            out[f"repetition.dup_{n}gram_char_frac_repeats"] = greedy / text_len
-        if n >= max(TOP_NGRAM_SIZES) and not dup_mask.any():
-            break  # no n-gram repeats, so no longer one can
+    dup4 = _top_ngrams(out, unigrams, lens, cum, text_len)
+    if m >= min(DUP_NGRAM_SIZES) and dup4 is not None and len(dup4) == m - max(TOP_NGRAM_SIZES) + 1:
+        _dup_ngrams(out, unigrams, lens, cum, text_len, dup4)
     return out
 
 

@@ -144,3 +144,29 @@ def test_signals_total_on_arbitrary_unicode(text):
         "quality.hash_to_word_ratio",
     ):
         assert 0.0 <= s[name] <= 1.0
+
+
+def test_quote_and_contraction_tokens():
+    from curation.text import tokens, words
+
+    text = "It's ``quoted'' text; they'll say 'no' and don't"
+    assert tokens(text) == (
+        "It",
+        "'s",
+        "`",
+        "`",
+        "quoted",
+        "''",
+        "text",
+        ";",
+        "they",
+        "'ll",
+        "say",
+        "'",
+        "no",
+        "'",
+        "and",
+        "do",
+        "n't",
+    )
+    assert sorted(words(text)) == sorted(["It", "'s", "quoted", "text", "they", "'ll", "say", "no", "and", "do", "n't"])
