@@ -70,7 +70,7 @@ def run_decontam_index(args: argparse.Namespace, extra: list[str] | None = None)
     per_bench = ", ".join(f"{b}={c}" for b, c in meta["items_per_benchmark"].items())
     print(
         f"wrote {out}: {meta['items']} items ({per_bench}), {meta['ngrams']} {index.n}-grams, "
-        f"{len(index.titles)} titles, fuzzy={index.fuzzy}, {index.nbytes / 1e6:.1f} MB, "
+        f"{len(index.titles)} titles, fuzzy={meta['fuzzy']}, {index.nbytes / 1e6:.1f} MB, "
         f"{time.perf_counter() - started:.1f}s"
     )
     short = meta.get("items_unmatchable") or {}
