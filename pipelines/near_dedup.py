@@ -2,7 +2,7 @@
 
 Graph (see docs/dedup.md):
   docs -> features (band keys; verification payload) -> CombinePerKey(capped smallest members per bucket)
-  -> bucket edges (all pairs if small, else star) -> Distinct -> [verify: join payloads by id, group by edge, true Jaccard >= threshold]
+  -> bucket edges (all pairs if small, else star; over-cap members -> root via side input) -> Distinct -> [verify: join payloads by id, group by edge, true Jaccard >= threshold]
   -> CombineGlobally(union-find over edges) -> per-member decision -> CoGroupByKey with docs by id.
 Only `(priority, id)` tuples go through the bucket shuffle; texts are shuffled once, in the final join.
 """
@@ -137,13 +137,27 @@ class _UnionFindCombine(beam.CombineFn):
         return list(acc.assignments())
 
 
-def bucket_to_edges(item: tuple[bytes, Bucket], cap: int, all_pairs_up_to: int) -> Iterator[Edge]:
-    """Candidate edges of one LSH bucket; counts buckets whose membership exceeded the cap."""
-    _key, (count, members) = item
-    if count > cap:
-        Metrics.counter("dedup", "near_buckets_capped").inc()
-        Metrics.counter("dedup", "near_bucket_members_dropped").inc(count - cap)
+def bucket_to_edges(item: tuple[bytes, Bucket], all_pairs_up_to: int) -> Iterator[Edge]:
+    """Candidate edges among the (at most `max_bucket_size`) members a bucket kept."""
+    _key, (_count, members) = item
     yield from bucket_edges(members, all_pairs_up_to)
+
+
+def _overflow_root(item: tuple[bytes, Bucket], cap: int) -> Iterator[tuple[bytes, Node]]:
+    """(bucket key, smallest member) of every bucket that had more members than the cap (hot keys)."""
+    key, (count, members) = item
+    if count > cap:
+        Metrics.counter("dedup", "near_buckets_over_cap").inc()
+        Metrics.counter("dedup", "near_bucket_members_over_cap").inc(count - cap)
+        yield key, members[0]
+
+
+def _overflow_edge(item: tuple[bytes, Node], roots: Mapping[bytes, Node]) -> Iterator[Edge]:
+    """Link a member of an over-cap bucket to that bucket's smallest member (none are dropped)."""
+    key, node = item
+    root = roots.get(key)
+    if root is not None and node != root:
+        yield (root, node)
 
 
 def _edge_endpoints(edge: Edge) -> Iterator[tuple[str, Edge]]:
@@ -221,12 +235,13 @@ class NearDedup(beam.PTransform):
         features = docs | "Features" >> beam.ParDo(_FeaturesFn(self.cfg, self.params, self.mode)).with_outputs(
             "payload", "failed", main="bands"
         )
-        candidates = (
-            features.bands
-            | "CappedBuckets" >> beam.CombinePerKey(_CappedBucket(self.cap))
-            | "BucketEdges" >> beam.FlatMap(bucket_to_edges, self.cap, self.all_pairs_up_to)
-            | "DistinctEdges" >> beam.Distinct()
-        )
+        buckets = features.bands | "CappedBuckets" >> beam.CombinePerKey(_CappedBucket(self.cap))
+        in_bucket = buckets | "BucketEdges" >> beam.FlatMap(bucket_to_edges, self.all_pairs_up_to)
+        # Hot keys: the combiner kept only `cap` members of a huge bucket; the rest are linked to its
+        # root through a side input holding one entry per over-cap bucket (few), not by a shuffle.
+        roots = buckets | "OverCapRoots" >> beam.FlatMap(_overflow_root, self.cap)
+        over_cap = features.bands | "OverCapEdges" >> beam.FlatMap(_overflow_edge, roots=beam.pvalue.AsDict(roots))
+        candidates = (in_bucket, over_cap) | "AllCandidates" >> beam.Flatten() | "DistinctEdges" >> beam.Distinct()
         if self.mode == "none":
             edges = candidates
         else:

@@ -304,3 +304,15 @@ def test_unhashable_document_is_kept_and_reported(corpus, tmp_path):
     assert [r["id"] for r in out["removed"]] == ["web/a#1"]
     assert len(out["failed"]) == 1 and out["failed"][0]["location"] == "web/bad.jsonl#3"
     assert "AttributeError" in out["failed"][0]["error"] or "TypeError" in out["failed"][0]["error"]
+
+
+def test_hot_bucket_over_the_cap_still_links_every_member(tmp_path):
+    words = words_of_book()
+    text = " ".join(words[40000:40300])
+    docs = [Document(f"web/hot#{i:02d}", "web", f"{text} variant{i}") for i in range(12)]
+    docs.append(Document("web/other#0", "web", " ".join(words[41000:41300])))
+    cfg = load_config(overrides=["dedup.max_bucket_size=3", "dedup.all_pairs_up_to=2"])
+    out = run_dedup(docs, tmp_path, cfg)
+    assert [r["id"] for r in out["kept"]] == ["web/hot#00", "web/other#0"]
+    assert {r["meta"]["duplicate_of"] for r in out["removed"]} == {"web/hot#00"}
+    assert len(out["removed"]) == 11
