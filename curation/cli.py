@@ -199,19 +199,22 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, extra: list[str]) -> int:
-    from curation.sample import demo_inputs
+    """The full pipeline on the bundled corpus, decontaminated against the bundled eval sets."""
+    import tempfile
+
+    from curation.decontam_cli import run_decontam_index
+    from curation.sample import demo_evalset_specs, demo_inputs
 
     cfg = load_config()
     inputs = [parse_input(spec, cfg) for spec in demo_inputs()]
     flags = _beam_flags(extra)
-    index = None
-    try:
-        from curation.sample import demo_decontam_index
-
-        index = demo_decontam_index()
-    except ImportError:
-        pass
-    return execute_run(inputs, args.output, cfg, flags, None, index, args.workers, args.overwrite)
+    with tempfile.TemporaryDirectory(prefix="curation-demo-") as tmp:
+        index = f"{tmp}/decontam-index.npz"
+        spec = argparse.Namespace(evalsets=demo_evalset_specs(), output=index, config=None, overrides=[])
+        code = run_decontam_index(spec)
+        if code != EXIT_OK:
+            return code
+        return execute_run(inputs, args.output, cfg, flags, None, index, args.workers, args.overwrite)
 
 
 def cmd_stats(args: argparse.Namespace, extra: list[str]) -> int:

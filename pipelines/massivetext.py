@@ -98,6 +98,7 @@ def build_pipeline(
         to_check, bypass = _split(kept, "SplitDecontam", lambda d: d.source in decontam_sources)
         dec = _decontaminate(to_check, cfg, decontam_index, output, reports, p)
         removed.append(dec["removed"])
+        failed.append(dec["failed"])
         kept = (dec["kept"], bypass) | "MergeDecontam" >> beam.Flatten()
 
     removed_all = removed | "AllRemoved" >> beam.Flatten()
