@@ -13,8 +13,8 @@ Fuzzy modes (`fuzzy`, build time) catch lightly edited copies:
   the item's word hashes are kept. A seed hit is extended word by word along its alignment
   (ungapped, X-drop: +1 per equal word, -3 per differing word, stop 5 below the best score), the
   extended segments of one item are chained across small shifts (insertions/deletions, up to
-  `fuzzy_max_shift` words), and the item matches when a chain has at least `fuzzy_min_words` (12)
-  equal words. About 24 bytes per eval word.
+  `fuzzy_max_shift` words) and gaps (`fuzzy_max_gap` words), and the item matches when a chain has
+  at least `fuzzy_min_words` (12) equal words. About 24 bytes per eval word.
 
 Hashing is vectorised: word hashes are polynomial hashes of the UTF-8 bytes computed with
 `np.add.reduceat`, n-gram hashes come from a prefix sum of position-weighted word hashes
@@ -334,6 +334,7 @@ def _seed_matches(
     """
     min_equal = int(section.get("fuzzy_min_words", 12))
     max_shift = int(section.get("fuzzy_max_shift", 3))
+    max_gap = int(section.get("fuzzy_max_gap", 6))
     items = index.seed_items[rows].astype(np.int64)
     ref_pos = index.seed_pos[rows]
     order = np.lexsort((doc_pos, items))
@@ -357,7 +358,7 @@ def _seed_matches(
         equal_total, chain_end = 0.0, 0
         for seg in [*segments, (1 << 62, 1 << 62, 0, 0)]:
             start, end, equal, diagonal = seg
-            if chain and start <= chain_end + max_shift and abs(diagonal - chain[-1][3]) <= max_shift:
+            if chain and start <= chain_end + max_gap and abs(diagonal - chain[-1][3]) <= max_shift:
                 # count only the words beyond what the chain already covers (overlaps are not double counted)
                 equal_total += equal * max(0, end - max(start, chain_end)) / (end - start)
                 chain_end = max(chain_end, end)
@@ -559,10 +560,13 @@ def validate_section(section: Mapping[str, Any]) -> None:
         raise ValueError(f"decontaminate.policy must be one of {', '.join(POLICIES)}, got {section.get('policy')!r}")
     if section.get("action", "drop") not in ACTIONS:
         raise ValueError(f"decontaminate.action must be one of {', '.join(ACTIONS)}, got {section.get('action')!r}")
-    for key, default in (("ngram", 13), ("min_matched_ngrams", 1), ("min_item_words", 8)):
-        value = section.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"decontaminate.{key} must be a positive integer, got {value!r}")
+    positive = ("ngram", "min_matched_ngrams", "min_item_words", "fuzzy_seed_words", "fuzzy_min_words")
+    for key in (*positive, "fuzzy_max_shift", "fuzzy_max_gap"):
+        value = section.get(key, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key in positive else 0):
+            raise ValueError(
+                f"decontaminate.{key} must be a {'positive' if key in positive else 'non-negative'} integer, got {value!r}"
+            )
     fuzzy_kind(section.get("fuzzy", False))
     threshold = section.get("jaccard_threshold", 0.8)
     if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
