@@ -173,7 +173,7 @@ def _dup_ngrams(
         row_flags = flags[offset : offset + len(pos)]
         offset += len(pos)
         if not row_flags.any():
-            continue
+            break  # a repeated (n+1)-gram starts with a repeated n-gram, so longer ones cannot repeat
         starts = pos[row_flags]
         out[f"repetition.dup_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
         span_chars = cum[starts + n] - cum[starts]
