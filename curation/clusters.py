@@ -29,7 +29,10 @@ def bucket_merge(buckets: Iterable[Bucket], cap: int) -> Bucket:
     for part_count, part_members in buckets:
         count += part_count
         members.extend(part_members)
-    return count, heapq.nsmallest(cap, set(members))
+    if len(members) <= 1:  # the common case: most LSH buckets hold a single document
+        return count, members
+    unique = set(members)
+    return count, sorted(unique) if len(unique) <= cap else heapq.nsmallest(cap, unique)
 
 
 def bucket_edges(members: list[Node], all_pairs_up_to: int) -> Iterator[Edge]:
