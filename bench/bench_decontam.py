@@ -10,6 +10,7 @@ size, and docs/s against a named baseline measured in the same run: a pure-Pytho
 tuples (the obvious implementation), on the clean hosts.
 
     .venv/bin/python bench/bench_decontam.py [--per-kind 300] [--seed 0]
+    .venv/bin/python bench/bench_decontam.py --scale 8   # index size scaling only (8x the eval words)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from curation.config import load_config  # noqa: E402
-from curation.decontam import build_index, decontaminate_document, match_words  # noqa: E402
+from curation.decontam import EvalItem, build_index, decontaminate_document, match_words  # noqa: E402
 from curation.evalsets import load_evalsets, parse_evalset_spec  # noqa: E402
 from curation.schema import Document  # noqa: E402
 from curation.text import ngram_words  # noqa: E402
@@ -220,10 +221,37 @@ def throughput(fns: dict, docs: list[str], repeats: int = 3) -> dict[str, float]
     return best
 
 
+def scale_run(items, hosts, section, copies: int) -> None:
+    """Build time, memory and docs/s for an index over `copies` variants of every eval item."""
+    rng = random.Random(1)
+    big = []
+    for c in range(copies):
+        for it in items:  # a marker word every 7 words makes each copy's n-grams and seeds distinct
+            words = " ".join(it.segments).split()
+            marked = [w if i % 7 else f"{w} v{c}x{i}" for i, w in enumerate(words)]
+            big.append(EvalItem(it.benchmark, f"{it.item_id}#{c}", [" ".join(marked)]))
+    n_words = sum(len(ngram_words(s)) for it in big for s in it.segments)
+    docs = rng.sample(hosts, 300)
+    for mode in ("false", "seeds"):
+        t0 = time.perf_counter()
+        index = build_index(big, {**section, "fuzzy": mode if mode != "false" else False})
+        build = time.perf_counter() - t0
+        rate = throughput(
+            {f"fuzzy={mode}": lambda t, ix=index: decontaminate_document(Document("b#0", "web", t), ix, section)},
+            docs,
+            repeats=2,
+        )[f"fuzzy={mode}"]
+        print(
+            f"scale x{copies}: {len(big)} items, {n_words} words, fuzzy={mode}: build {build:.1f}s, "
+            f"{index.nbytes / 1e6:.0f} MB, {index.meta['ngrams']} 13-grams, {rate:.0f} docs/s"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-kind", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--scale", type=int, default=0, help="only measure an index over N copies of the items")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     section = load_config()["decontaminate"]
@@ -231,6 +259,9 @@ def main() -> None:
     t0 = time.perf_counter()
     items, titles = load_evalsets([parse_evalset_spec(s) for s in SPECS])
     t_load = time.perf_counter() - t0
+    if args.scale:
+        scale_run(items, load_hosts(rng), section, args.scale)
+        return
     t0 = time.perf_counter()
     exact = build_index(items, {**section, "fuzzy": False}, titles)
     t_exact = time.perf_counter() - t0

@@ -668,7 +668,9 @@ def match_word_string(index: DecontamIndex, joined: str, section: Mapping[str, A
     """`match_words` for words joined by single spaces (no per-word Python objects on the hot path)."""
     n = index.n
     wh = word_string_hashes(joined)
-    lengths = index.__dict__.setdefault("_short_k", np.unique(index.short_lengths).tolist())
+    lengths = index.__dict__.get("_short_k")
+    if lengths is None:
+        lengths = index.__dict__["_short_k"] = np.unique(index.short_lengths).tolist()
     seed_words = int(index.meta.get("fuzzy_seed_words", 5))
     use_seeds = index.seeds and section.get("policy", "overlap") == "overlap"
     if len(wh) < min([n, *lengths, *([seed_words] if use_seeds else [])]):
