@@ -78,6 +78,11 @@ def _one_line(text: str) -> str:
     return text.replace("\n", " ").replace("\r", " ") if "\n" in text or "\r" in text else text
 
 
+def _without_surrogates(text: str) -> str:
+    """Lone surrogates (from broken input) replaced, since the C++ model takes only valid UTF-8."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _parse_fasttext(labels: Sequence[str], probs: Sequence[float]) -> tuple[str, float]:
     """`('__label__en',), (0.93,)` -> `('en', 0.93)`; empty prediction -> `('und', 0.0)`."""
     if not labels:
@@ -106,7 +111,10 @@ def detect_language(
         return "und", 0.0
     if backend == "fasttext":
         model = _fasttext_model(model_path)
-        pred = model.predict(_one_line(text), 1, 0.0, "replace")
+        try:
+            pred = model.predict(_one_line(text), 1, 0.0, "replace")
+        except TypeError:  # pybind rejects str with lone surrogates
+            pred = model.predict(_without_surrogates(_one_line(text)), 1, 0.0, "replace")
         if not pred:
             return "und", 0.0
         prob, label = pred[0]
@@ -127,7 +135,11 @@ def detect_languages(
     idx = [i for i, t in enumerate(texts) if t and not t.isspace()]
     out: list[tuple[str, float]] = [("und", 0.0)] * len(texts)
     if idx:
-        labels, probs = model.multilinePredict([_one_line(texts[i]) for i in idx], 1, 0.0, "replace")
+        lines = [_one_line(texts[i]) for i in idx]
+        try:
+            labels, probs = model.multilinePredict(lines, 1, 0.0, "replace")
+        except TypeError:  # pybind rejects str with lone surrogates
+            labels, probs = model.multilinePredict(list(map(_without_surrogates, lines)), 1, 0.0, "replace")
         for i, lab, pr in zip(idx, labels, probs, strict=True):
             out[i] = _parse_fasttext(lab, pr)
     return out

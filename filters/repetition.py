@@ -100,11 +100,14 @@ def _greedy_repeat_chars(dup_pos: np.ndarray, dup_keys: np.ndarray, span_chars: 
     return total
 
 
-def _covered_chars(starts: np.ndarray, n: int, lens: np.ndarray) -> int:
-    """Characters of the tokens covered by n-grams starting at `starts`, each token counted once."""
-    m = len(lens)
-    cover = np.bincount(starts, minlength=m + 1) - np.bincount(starts + n, minlength=m + 1)
-    return int(lens[np.cumsum(cover[:m]) > 0].sum())
+def _covered_chars(starts: np.ndarray, n: int, cum: np.ndarray) -> int:
+    """Characters of the tokens covered by n-grams starting at (sorted) `starts`, each token once.
+
+    Each occurrence contributes its tokens up to where the next occurrence starts, so overlaps are
+    counted once; `cum` is the running sum of token lengths (`cum[i]` = characters before token i).
+    """
+    ends = np.minimum(starts + n, np.append(starts[1:], len(cum) - 1))
+    return int((cum[ends] - cum[starts]).sum())
 
 
 def _dup_flags(keys: np.ndarray) -> np.ndarray:
@@ -119,9 +122,9 @@ def _dup_flags(keys: np.ndarray) -> np.ndarray:
     return flags
 
 
-def _top_ngrams(out: Signals, unigrams: np.ndarray, lens: np.ndarray, cum: np.ndarray, text_len: int) -> np.ndarray:
+def _top_ngrams(out: Signals, unigrams: np.ndarray, cum: np.ndarray, text_len: int) -> np.ndarray | None:
     """Top 2/3/4-gram fractions (both conventions); returns the 4-gram (or last) repeat mask."""
-    m = len(lens)
+    m = len(unigrams)
     hashes = unigrams
     dup_mask: np.ndarray | None = None  # per (n-1)-gram position: does it occur more than once?
     for n in TOP_NGRAM_SIZES:
@@ -139,7 +142,7 @@ def _top_ngrams(out: Signals, unigrams: np.ndarray, lens: np.ndarray, cum: np.nd
             top = int(np.flatnonzero(counts == best)[first_pos[counts == best].argmin()])
             top_pos = int(first_pos[top])
             starts = pos[inverse == top]
-            out[f"repetition.top_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
+            out[f"repetition.top_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, cum) / text_len
         else:
             top_pos = 0  # every n-gram occurs once: datatrove's Counter picks the first
         # datatrove: len(" ".join(ngram)) * count, first occurrence included, even when count is 1.
@@ -148,15 +151,13 @@ def _top_ngrams(out: Signals, unigrams: np.ndarray, lens: np.ndarray, cum: np.nd
     return dup_mask
 
 
-def _dup_ngrams(
-    out: Signals, unigrams: np.ndarray, lens: np.ndarray, cum: np.ndarray, text_len: int, dup4: np.ndarray
-) -> None:
+def _dup_ngrams(out: Signals, unigrams: np.ndarray, cum: np.ndarray, text_len: int, dup4: np.ndarray) -> None:
     """Duplicate 5..10-gram fractions (both conventions), grouped in one sort over candidate positions.
 
     A 5-gram or longer n-gram can repeat only where the 4-grams at i and i+1 both repeat, so those
     positions are the candidates for every n >= 5; all (n, position) keys are sorted together.
     """
-    m = len(lens)
+    m = len(unigrams)
     candidates = np.flatnonzero(dup4[:-1] & dup4[1:])
     if not len(candidates):
         return
@@ -175,7 +176,7 @@ def _dup_ngrams(
         if not row_flags.any():
             break  # a repeated (n+1)-gram starts with a repeated n-gram, so longer ones cannot repeat
         starts = pos[row_flags]
-        out[f"repetition.dup_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, lens) / text_len
+        out[f"repetition.dup_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, cum) / text_len
         span_chars = cum[starts + n] - cum[starts]
         greedy = _greedy_repeat_chars(starts, keys[row_flags], span_chars, n)
         out[f"repetition.dup_{n}gram_char_frac_repeats"] = greedy / text_len
@@ -191,12 +192,12 @@ def ngram_signals(toks: tuple[str, ...], text_len: int) -> Signals:
     m = len(toks)
     if m < min(TOP_NGRAM_SIZES) or not text_len:
         return out
-    lens = np.fromiter(map(len, toks), dtype=np.int64, count=m)
-    cum = np.concatenate(([0], np.cumsum(lens)))
+    cum = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=m), out=cum[1:])
     unigrams = _token_hashes(toks)
-    dup4 = _top_ngrams(out, unigrams, lens, cum, text_len)
+    dup4 = _top_ngrams(out, unigrams, cum, text_len)
     if m >= min(DUP_NGRAM_SIZES) and dup4 is not None and len(dup4) == m - max(TOP_NGRAM_SIZES) + 1:
-        _dup_ngrams(out, unigrams, lens, cum, text_len, dup4)
+        _dup_ngrams(out, unigrams, cum, text_len, dup4)
     return out
 
 

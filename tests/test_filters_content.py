@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curation.config import load_config
 from curation.schema import Document
@@ -106,3 +108,14 @@ def test_real_web_documents_pass():
     reasons = [run(r["text"], url=r["id"])[1] for r in rows]
     assert reasons.count(None) >= len(rows) - 1
     assert set(run("x")[0]) == set(SIGNAL_NAMES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(st.characters(exclude_categories=())), st.one_of(st.none(), st.text(st.characters(exclude_categories=())))
+)
+def test_signals_total_on_arbitrary_unicode(text, url):
+    s, _ = run(text, url=url)
+    assert set(s) == set(SIGNAL_NAMES)
+    assert s["content.url_blocked"] in (0.0, 1.0)
+    assert 0.0 <= s["content.blocked_word_frac"] <= 1.0

@@ -94,8 +94,14 @@ def test_real_documents():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.text())
+@given(st.text(st.characters(exclude_categories=())))
 def test_arbitrary_unicode(text):
     lang, score = detect_language(text)
     assert isinstance(lang, str) and lang
     assert 0.0 <= score <= 1.0
+
+
+def test_lone_surrogates_do_not_crash():
+    text = "This is an English sentence with a broken character \ud800 in the middle of it."
+    assert detect_language(text)[0] == "en"
+    assert [lang for lang, _ in detect_languages([text, SENTENCES["fr"]])] == ["en", "fr"]
