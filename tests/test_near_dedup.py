@@ -316,3 +316,8 @@ def test_hot_bucket_over_the_cap_still_links_every_member(tmp_path):
     assert [r["id"] for r in out["kept"]] == ["web/hot#00", "web/other#0"]
     assert {r["meta"]["duplicate_of"] for r in out["removed"]} == {"web/hot#00"}
     assert len(out["removed"]) == 11
+
+
+def test_empty_input_gives_empty_outputs(tmp_path):
+    out = run_dedup([], tmp_path)
+    assert out == {"kept": [], "removed": [], "clusters": [], "failed": []}
