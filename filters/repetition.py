@@ -139,7 +139,8 @@ def _top_ngrams(out: Signals, unigrams: np.ndarray, cum: np.ndarray, text_len: i
         best = int(counts.max()) if len(counts) else 1
         if best > 1:
             # The most frequent n-gram; ties go to the one that occurs first (as Counter.most_common).
-            top = int(np.flatnonzero(counts == best)[first_pos[counts == best].argmin()])
+            tied = np.flatnonzero(counts == best)
+            top = int(tied[first_pos[tied].argmin()])
             top_pos = int(first_pos[top])
             starts = pos[inverse == top]
             out[f"repetition.top_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, cum) / text_len
