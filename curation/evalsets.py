@@ -103,9 +103,10 @@ def iter_records(path: str) -> Iterator[tuple[str, dict[str, Any]]]:
         raise EvalSetError(f"{path}: plain text needs a preset (e.g. NAME=wikitext...) or a JSONL/CSV/Parquet file")
     text = _read_text(path)
     if kind == "csv":
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        for row_no, row in enumerate(reader, start=2):
-            yield f"{path}:{row_no}", row
+        yield from _csv_records(path, text)
+        return
+    if text.lstrip().startswith("["):  # one JSON array instead of JSON lines
+        yield from _json_array_records(path, text)
         return
     for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
@@ -117,6 +118,30 @@ def iter_records(path: str) -> Iterator[tuple[str, dict[str, Any]]]:
         if not isinstance(record, dict):
             raise EvalSetError(f"{path}:{line_no}: record is {type(record).__name__}, expected an object")
         yield f"{path}:{line_no}", record
+
+
+def _csv_records(path: str, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Rows of a CSV file with a header line; malformed CSV is an EvalSetError naming the row."""
+    csv.field_size_limit(1 << 30)
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    row_no = 1
+    try:
+        for row_no, row in enumerate(reader, start=2):
+            yield f"{path}:{row_no}", row
+    except csv.Error as exc:
+        raise EvalSetError(f"{path}:{row_no + 1}: malformed CSV ({exc})") from None
+
+
+def _json_array_records(path: str, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Records of a file holding one JSON array of objects."""
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EvalSetError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    for n, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise EvalSetError(f"{path}: element {n}: {type(record).__name__}, expected an object")
+        yield f"{path}:element {n}", record
 
 
 def _parquet_records(path: str) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -90,7 +90,9 @@ def test_generic_jsonl_csv_parquet_with_fields(tmp_path):
     csv_path.write_text('q,a\n"How many legs does a spider have",eight\n"Capital of France",Paris\n', "utf-8")
     pq_path = tmp_path / "b.parquet"
     pq.write_table(pa.Table.from_pylist([{"q": r["q"], "a": r["a"]} for r in rows]), pq_path)
-    for path in (jsonl, csv_path, pq_path):
+    array = tmp_path / "b.json"
+    array.write_text(json.dumps(rows, indent=2), "utf-8")
+    for path in (jsonl, csv_path, pq_path, array):
         items, _ = load_evalset(parse_evalset_spec(f"mine={path}:q,a"))
         assert [ngram_words(" ".join(i.segments)) for i in items] == [
             ngram_words("How many legs does a spider have eight"),
@@ -111,6 +113,10 @@ def test_missing_field_names_file_line_and_field(tmp_path):
     csv_path.write_text("x,y\n1,2\n", "utf-8")
     with pytest.raises(EvalSetError, match=r"bad\.csv:2: missing field 'text'"):
         load_evalset(parse_evalset_spec(f"mine={csv_path}"))
+    broken = tmp_path / "broken.csv"
+    broken.write_text('text\n"ok"\n"bad"quote"\n', "utf-8")
+    with pytest.raises(EvalSetError, match=r"broken\.csv:\d+: malformed CSV"):
+        load_evalset(parse_evalset_spec(f"mine={broken}"))
 
 
 def test_empty_and_wrongly_encoded_files(tmp_path):
