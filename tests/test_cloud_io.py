@@ -94,4 +94,4 @@ def test_gcs_subprocess_starts_fast_with_fake_credentials(gcs_bucket, gcs_server
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "probe"
-    assert elapsed < 15, f"gs:// access in a fresh process took {elapsed:.1f}s"
+    assert elapsed < 20, f"gs:// access in a fresh process took {elapsed:.1f}s (credential probing stalls ~25 s)"
