@@ -333,6 +333,7 @@ def _seed_matches(
     Returns (doc start, item, width) of each qualifying aligned segment.
     """
     min_equal = int(section.get("fuzzy_min_words", 12))
+    min_short = int(section.get("fuzzy_min_words_short", 10))
     max_shift = int(section.get("fuzzy_max_shift", 3))
     max_gap = int(section.get("fuzzy_max_gap", 6))
     items = index.seed_items[rows].astype(np.int64)
@@ -353,6 +354,9 @@ def _seed_matches(
                 continue  # inside a segment already extended on this alignment
             start, end, equal = _extend(doc, ref, i, p, s, lo, hi)
             segments.append((start, end, equal, i - p))
+        need = min_equal
+        if index.item_ngrams[item] == 0:  # a short item (< n words): one edit may remain, never below min_short
+            need = min(min_equal, max(min_short, int(np.count_nonzero(ref[lo:hi] != _GAP)) - 1))
         segments.sort()
         chain: list[tuple[int, int, int, int]] = []
         equal_total, chain_end = 0.0, 0
@@ -364,7 +368,7 @@ def _seed_matches(
                 chain_end = max(chain_end, end)
                 chain.append(seg)
                 continue
-            if chain and equal_total >= min_equal:
+            if chain and equal_total >= need:
                 for c in chain:
                     out_start.append(c[0])
                     out_item.append(item)
@@ -560,7 +564,10 @@ def validate_section(section: Mapping[str, Any]) -> None:
         raise ValueError(f"decontaminate.policy must be one of {', '.join(POLICIES)}, got {section.get('policy')!r}")
     if section.get("action", "drop") not in ACTIONS:
         raise ValueError(f"decontaminate.action must be one of {', '.join(ACTIONS)}, got {section.get('action')!r}")
-    positive = ("ngram", "min_matched_ngrams", "min_item_words", "fuzzy_seed_words", "fuzzy_min_words")
+    positive = (
+        *("ngram", "min_matched_ngrams", "min_item_words"),
+        *("fuzzy_seed_words", "fuzzy_min_words", "fuzzy_min_words_short"),
+    )
     for key in (*positive, "fuzzy_max_shift", "fuzzy_max_gap"):
         value = section.get(key, 1)
         if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key in positive else 0):

@@ -271,3 +271,25 @@ def test_word_spans_line_up_with_words(text):
     assert len(words) == len(spans)
     norm = ngram_text(text)
     assert [norm[a:b].casefold() for a, b in spans] == words
+
+
+def test_edited_short_item_matches_with_one_word_changed(full_index, lee_lines):
+    # a TriviaQA item of 11-12 words has no 13-gram; with one word changed the seeds still find it
+    ids = [
+        i for i in np.flatnonzero(full_index.item_ngrams == 0).tolist() if full_index.item_ids[i].startswith("triviaqa")
+    ]
+    item = next(
+        i
+        for i in ids
+        if len(full_index.item_words[full_index.item_word_start[i] : full_index.item_word_start[i + 1]]) - 1 >= 11
+    )
+    triviaqa = gzip.decompress((EVAL / "llm-foundry/world_knowledge/triviaqa_sm_sub.jsonl.gz").read_bytes()).decode()
+    record = json.loads(triviaqa.split("\n")[int(str(full_index.item_ids[item]).split("/")[1])])
+    words = ngram_words(record["context"].replace("Question:", "").replace("Answer:", "") + " " + record["answer"])
+    assert 11 <= len(words) <= 12
+    edited = [*words[:5], "purple", *words[6:]]
+    doc, removed, rows = check(full_index, f"{lee_lines[1]} {' '.join(edited)}. {lee_lines[2]}")
+    assert removed and rows[0]["item_id"] == full_index.item_ids[item] and rows[0]["matched_ngrams"] == 0
+    # two words changed: below the short-item threshold
+    twice = [*edited[:2], "orange", *edited[3:]]
+    assert check(full_index, f"{lee_lines[1]} {' '.join(twice)}. {lee_lines[2]}")[1] is False
