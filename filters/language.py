@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from curation.langid import detect_language, load_backend
+from curation.langid import detect_language, detect_languages, load_backend
 from curation.schema import Document
 from filters.base import FilterStage, Section, Signals
 
@@ -15,6 +15,17 @@ def language_signals(doc: Document, cfg: Section) -> Signals:
     doc.language = lang
     doc.language_score = score
     return {"language.score": score}
+
+
+def language_signals_batch(docs: list[Document], cfg: Section) -> list[Signals]:
+    """Batch form of `language_signals` (one fastText call for all docs; same results, faster)."""
+    results = detect_languages([d.text for d in docs], cfg.get("backend", "fasttext"), cfg.get("model_path"))
+    out = []
+    for doc, (lang, score) in zip(docs, results, strict=True):
+        doc.language = lang
+        doc.language_score = score
+        out.append({"language.score": score})
+    return out
 
 
 def decide_language(doc: Document, cfg: Section) -> str | None:

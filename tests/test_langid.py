@@ -105,3 +105,14 @@ def test_lone_surrogates_do_not_crash():
     text = "This is an English sentence with a broken character \ud800 in the middle of it."
     assert detect_language(text)[0] == "en"
     assert [lang for lang, _ in detect_languages([text, SENTENCES["fr"]])] == ["en", "fr"]
+
+
+def test_stage_batch_form_matches_one_at_a_time():
+    from filters.language import language_signals_batch
+
+    texts = [SENTENCES["en"], SENTENCES["de"], "", SENTENCES["fr"]]
+    one = [Document(id=str(i), source="web", text=t) for i, t in enumerate(texts)]
+    many = [Document(id=str(i), source="web", text=t) for i, t in enumerate(texts)]
+    singles = [language_signals(d, CFG) for d in one]
+    assert language_signals_batch(many, CFG) == singles
+    assert [(d.language, d.language_score) for d in many] == [(d.language, d.language_score) for d in one]
