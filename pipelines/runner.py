@@ -107,3 +107,13 @@ def local_runner_flags(input_bytes: int, cores: int, workers: int | None, user_f
     elif user_workers is None and user_mode.strip() != "in_memory":
         flags.append(f"--direct_num_workers={workers or cores}")
     return flags
+
+
+def describe_runner(flags: Sequence[str]) -> str:
+    """One line naming the runner and local mode the flags select, for the CLI to print before a run."""
+    runner = _flag_value(flags, "runner") or "DirectRunner"
+    if runner.strip().lower() not in _DIRECT_RUNNER_NAMES:
+        return f"runner: {runner}"
+    mode = _flag_value(flags, "direct_running_mode") or "in_memory"
+    workers = _flag_value(flags, "direct_num_workers") or "1"
+    return f"runner: DirectRunner ({mode}, {workers} worker{'s' if workers != '1' else ''})"

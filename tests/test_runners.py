@@ -328,3 +328,12 @@ def test_bucket_to_bucket_run_equals_local_run(store, request, reference_run):
     stats = json.loads(tree["stats.json"])
     assert stats["invariant_ok"] is True
     _assert_same_tree(tree, reference_run, input_roots=(f"{bucket}/in", sample_dir()))
+
+
+def test_describe_runner_names_the_chosen_mode():
+    from pipelines.runner import describe_runner
+
+    big = local_runner_flags(MULTIPROCESS_MIN_BYTES, cores=4, workers=None, user_flags=[])
+    assert describe_runner(big) == "runner: DirectRunner (multi_processing, 4 workers)"
+    assert describe_runner(local_runner_flags(0, 4, None, [])) == "runner: DirectRunner (in_memory, 1 worker)"
+    assert describe_runner(["--runner", "DataflowRunner"]) == "runner: DataflowRunner"
