@@ -176,12 +176,25 @@ def _manifest_without_failed(blob: bytes) -> dict:
 
 
 @pytest.fixture(scope="module")
-def reference_run(tmp_path_factory) -> dict[str, bytes]:
+def decontam_index(tmp_path_factory) -> Path:
+    """The demo's decontamination index (bundled eval sets), so every run below exercises that stage too."""
+    from curation.sample import demo_evalset_specs
+
+    index = tmp_path_factory.mktemp("decontam") / "index.npz"
+    evalsets = [arg for spec in demo_evalset_specs() for arg in ("--evalset", spec)]
+    _run_cli(["decontam-index", *evalsets, "--output", str(index)])
+    return index
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory, decontam_index) -> dict[str, bytes]:
     """Every output file of the demo run in one in-process worker (the baseline all runners must equal)."""
     out = tmp_path_factory.mktemp("runners") / "in_memory"
-    _run_cli(["run", *_demo_input_flags(), "--output", str(out), *SMALL_SHARDS, "--workers", "1"])
+    full = ["--decontam-index", str(decontam_index), *SMALL_SHARDS]
+    _run_cli(["run", *_demo_input_flags(), "--output", str(out), *full, "--workers", "1"])
     tree = _local_tree(out)
     assert any(name.startswith("data/") for name in tree) and "stats.json" in tree and "manifest.json" in tree
+    assert "decontam/matches.parquet" in tree
     assert len([n for n in tree if n.startswith("data/")]) > len(DEMO_INPUTS) - 1, "expected several shards"
     return tree
 
@@ -189,16 +202,18 @@ def reference_run(tmp_path_factory) -> dict[str, bytes]:
 # ------------------------------------------------------------------------------------------ local runners
 
 
-def test_multiprocess_output_equals_single_process(reference_run, tmp_path):
+def test_multiprocess_output_equals_single_process(reference_run, decontam_index, tmp_path):
     out = tmp_path / "multi"
-    _run_cli(["run", *_demo_input_flags(), "--output", str(out), *SMALL_SHARDS, "--workers", "2"])
+    full = ["--decontam-index", str(decontam_index), *SMALL_SHARDS]
+    _run_cli(["run", *_demo_input_flags(), "--output", str(out), *full, "--workers", "2"])
     _assert_same_tree(_local_tree(out), reference_run)
 
 
-def test_embedded_portable_runner_runs_the_demo(reference_run, tmp_path):
+def test_embedded_portable_runner_runs_the_demo(reference_run, decontam_index, tmp_path):
     out = tmp_path / "portable"
     portable = ["--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"]
-    _run_cli(["run", *_demo_input_flags(), "--output", str(out), *SMALL_SHARDS, *portable])
+    full = ["--decontam-index", str(decontam_index), *SMALL_SHARDS]
+    _run_cli(["run", *_demo_input_flags(), "--output", str(out), *full, *portable])
     _assert_same_tree(_local_tree(out), reference_run)
 
 
@@ -311,14 +326,19 @@ def _remote_tree(server, root: str) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("store", ["s3", "gcs"])
-def test_bucket_to_bucket_run_equals_local_run(store, request, reference_run):
+def test_bucket_to_bucket_run_equals_local_run(store, request, reference_run, decontam_index):
+    from apache_beam.io.filesystems import FileSystems
+
     bucket = request.getfixturevalue(f"{store}_bucket")
     server = request.getfixturevalue(f"{store}_server")
     _upload_demo_corpus(bucket)
+    with FileSystems.create(f"{bucket}/index/decontam.npz", compression_type="uncompressed") as handle:
+        handle.write(decontam_index.read_bytes())
     out = f"{bucket}/out"
     # S3 with two worker processes: the endpoint options must reach the workers, not just the launcher.
     workers = ["--workers", "2"] if store == "s3" else ["--workers", "1"]
-    args = ["run", *_demo_input_flags(f"{bucket}/in"), "--output", out, *SMALL_SHARDS, *workers]
+    full = ["--decontam-index", f"{bucket}/index/decontam.npz", *SMALL_SHARDS]
+    args = ["run", *_demo_input_flags(f"{bucket}/in"), "--output", out, *full, *workers]
     _run_cli(args + server.beam_options, env=env_for(server))
 
     tree = _remote_tree(server, out)
