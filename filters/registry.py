@@ -19,12 +19,28 @@ def signal_names() -> list[str]:
     return sorted({n for stage in FILTER_STAGES.values() for n in stage.signal_names})
 
 
+def stage_section(cfg: Mapping[str, Any], stage: str, source: str | None = None) -> Mapping[str, Any]:
+    """The config section a stage uses for one source: `cfg[stage]`, updated by `sources.<source>.<stage>`.
+
+    E.g. `sources: {wikipedia: {language: {min_score: 0.5}}}` relaxes the language score for Wikipedia only.
+    """
+    base = cfg.get(stage) or {}
+    spec = (cfg.get("sources") or {}).get(source) if source is not None else None
+    override = spec.get(stage) if isinstance(spec, Mapping) else None
+    return {**base, **override} if isinstance(override, Mapping) and override else base
+
+
 def prepare(stages: Sequence[str], cfg: Mapping[str, Any]) -> None:
-    """Load heavy per-process state (models, lists) for the given stages once."""
+    """Load heavy per-process state (models, lists) for the given stages once (per-source sections too)."""
     for name in stages:
         stage = FILTER_STAGES.get(name)
-        if stage is not None and stage.prepare is not None:
-            stage.prepare(cfg.get(name) or {})
+        if stage is None or stage.prepare is None:
+            continue
+        stage.prepare(stage_section(cfg, name))
+        for source in cfg.get("sources") or {}:
+            section = stage_section(cfg, name, source)
+            if section is not (cfg.get(name) or {}):
+                stage.prepare(section)
 
 
 def compute_signals(doc: Document, stages: Sequence[str], cfg: Mapping[str, Any]) -> None:
@@ -35,7 +51,7 @@ def compute_signals(doc: Document, stages: Sequence[str], cfg: Mapping[str, Any]
             continue
         if stage.signal_names and all(n in doc.signals for n in stage.signal_names):
             continue
-        doc.signals.update(stage.compute(doc, cfg.get(name) or {}))
+        doc.signals.update(stage.compute(doc, stage_section(cfg, name, doc.source)))
 
 
 def decide(doc: Document, stages: Sequence[str], cfg: Mapping[str, Any]) -> str | None:
@@ -44,7 +60,7 @@ def decide(doc: Document, stages: Sequence[str], cfg: Mapping[str, Any]) -> str 
         stage = FILTER_STAGES.get(name)
         if stage is None:
             continue
-        reason = stage.decide(doc, cfg.get(name) or {})
+        reason = stage.decide(doc, stage_section(cfg, name, doc.source))
         if reason:
             return reason
     return None

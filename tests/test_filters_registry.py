@@ -11,7 +11,7 @@ import pytest
 
 from curation.config import load_config, source_stages
 from curation.schema import Document, document_schema, documents_to_table, table_to_documents
-from filters.registry import FILTER_STAGES, compute_signals, decide, prepare, signal_names
+from filters.registry import FILTER_STAGES, compute_signals, decide, prepare, signal_names, stage_section
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
@@ -108,3 +108,19 @@ def test_what_if_redecision_reproduces_a_full_rerun():
     assert redecided == rerun
     assert sum(a != b for a, b in zip(base_reasons, rerun, strict=True)) >= 10  # the overrides matter
     assert {r.split(".")[0] for r in rerun if r} >= {"quality", "code"}
+
+
+def test_per_source_stage_overrides():
+    cfg = load_config(overrides=["sources.books.language={keep: [de, en]}"])
+    german = (
+        "Der Ausschuss wird seinen Abschlussbericht über die neue Bahnstrecke im nächsten Frühjahr veröffentlichen."
+    )
+    reasons = {}
+    for source in ("web", "books"):
+        doc = Document(id=source, source=source, text=german)
+        prepare(["language"], cfg)
+        compute_signals(doc, ["language"], cfg)
+        reasons[source] = decide(doc, ["language"], cfg)
+    assert reasons == {"web": "language.not_kept", "books": None}
+    assert stage_section(cfg, "language", "web") is cfg["language"]
+    assert stage_section(cfg, "language", "books")["min_score"] == cfg["language"]["min_score"]
