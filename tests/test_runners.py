@@ -306,6 +306,23 @@ def test_dataflow_template_job_json_written_through_gcs_emulator(gcs_bucket, gcs
     assert not any(path.startswith(f"{gcs_bucket}/out/") for path in objects), "a template must not run the job"
 
 
+def test_documented_dataflow_submit_flags_pass_through_the_cli(gcs_bucket, gcs_server):
+    """The docs/cloud.md submit command, as a dry run (the CLI checks the gs:// output on the emulator)."""
+    image = "europe-west4-docker.pkg.dev/test-project/curation/massivetext-curation:0.1.0"
+    args = ["run", "--input", f"web={gcs_bucket}/crawl/*.warc.gz", "--input", f"books={gcs_bucket}/books/*.txt.gz"]
+    args += ["--output", f"{gcs_bucket}/curated/run-001", "--runner", "DataflowRunner", "--project", GCS_PROJECT]
+    args += ["--region", "europe-west4", "--temp_location", f"{gcs_bucket}/tmp", "--sdk_container_image", image]
+    args += [
+        "--sdk_location",
+        "container",
+        "--service_account_email",
+        f"curation-worker@{GCS_PROJECT}.iam.gserviceaccount.com",
+    ]
+    args += ["--machine_type", "n2-standard-8", "--max_num_workers", "50", "--job_name", "curation-run-001"]
+    result = _run_cli([*args, "--dry_run=True"], env=env_for(gcs_server), timeout=300)
+    assert "dry run" in result.stdout
+
+
 # -------------------------------------------------------------------------------------------- object storage
 
 
