@@ -115,8 +115,9 @@ def parse_input(spec: str, cfg: dict[str, Any]):
 
 
 def _check_inputs_exist(inputs, dry_run: bool) -> int:
-    """Fail fast on local globs that match nothing; returns the total input bytes seen."""
+    """Fail fast on local globs that match nothing; returns the inputs' uncompressed-equivalent bytes."""
     from pipelines.io import is_remote, matched_files
+    from pipelines.runner import work_bytes
 
     total = 0
     for spec in inputs:
@@ -125,7 +126,7 @@ def _check_inputs_exist(inputs, dry_run: bool) -> int:
         files = matched_files(spec.glob)
         if not files and not dry_run:
             raise UsageError(f"no files match --input {spec.source}={spec.glob}")
-        total += sum(size for _, size in files)
+        total += work_bytes(files)
     return total
 
 
@@ -162,10 +163,12 @@ def execute_run(
     from pipelines.io import absolute_local, read_text
     from pipelines.options import has_flag, local_runner
 
-    dry_run = has_flag(beam_flags, "dry_run")
+    # A dry run or a template build executes nothing: no output is touched and no stats exist after it.
+    dry_run = has_flag(beam_flags, "dry_run") or has_flag(beam_flags, "template_location")
     input_bytes = _check_inputs_exist(inputs, dry_run)
     output = absolute_local(output).rstrip("/")
-    _prepare_output(output, overwrite)
+    if not dry_run:
+        _prepare_output(output, overwrite)
     runner, beam_flags = local_runner(input_bytes, workers, beam_flags)
     try:
         massivetext.run(inputs, output, cfg, beam_flags, stages, decontam_index, runner=runner)
@@ -177,7 +180,7 @@ def execute_run(
         )
         return EXIT_FAILED
     if dry_run:
-        print("dry run: pipeline graph built and validated; nothing was executed")
+        print("pipeline graph built and validated (dry run or template); nothing was executed")
         return EXIT_OK
     from curation.stats import render_funnel
 

@@ -221,17 +221,17 @@ def test_embedded_portable_runner_runs_the_demo(reference_run, decontam_index, t
 
 _RUN_API = """
 import json, sys
-from curation.config import load_config
-from pipelines import massivetext
-from pipelines.read import InputSpec
-inputs = [InputSpec(source, glob) for source, glob in json.loads(sys.argv[1])]
-massivetext.run(inputs, sys.argv[2], load_config(), sys.argv[4:], decontam_index=sys.argv[3] or None)
-print("built")
+from curation.cli import main
+args = ["run"]
+for source, glob in json.loads(sys.argv[1]):
+    args += ["--input", f"{source}={glob}"]
+args += ["--output", sys.argv[2]] + (["--decontam-index", sys.argv[3]] if sys.argv[3] else [])
+sys.exit(main(args + sys.argv[4:]))
 """
 
 
 def _run_api(inputs: list[tuple[str, str]], output: str, index: str, flags: list[str], env, timeout: int):
-    """`pipelines.massivetext.run` in a fresh process; returns (CompletedProcess, seconds)."""
+    """`curation run` (dry run or template build) in a fresh process; returns (CompletedProcess, seconds)."""
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-c", _RUN_API, json.dumps(inputs), output, index, *flags],
