@@ -77,6 +77,7 @@ def build_pipeline(
             if near is not None:
                 to_dedup = near["kept"]
                 removed.append(near["removed"])
+                failed.append(near["failed"])
                 clusters.append(near["clusters"])
         if clusters:
             cluster_rows = clusters | "AllClusters" >> beam.Flatten()

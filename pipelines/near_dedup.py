@@ -79,7 +79,7 @@ class _FeaturesFn(beam.DoFn):
             sig = signature_from_shingles(shingles, self.params)
             keys = band_keys(sig, self.params)
             payload = _payload(shingles, sig, self.mode) if self.mode != "none" else None
-        except Exception as exc:  # a document we cannot hash stays kept (unclustered); the failure is recorded
+        except Exception as exc:  # noqa: BLE001 - a document we cannot hash leaves as a Failure only
             yield pvalue.TaggedOutput(
                 "failed",
                 Failure(
@@ -205,6 +205,8 @@ def _cluster_row(item: tuple[str, str]) -> dict[str, Any]:
 def _apply_decision(item: tuple[str, dict[str, list]]) -> Iterator[Any]:
     """Route each document to kept or removed (with reason and duplicate_of) by its decision."""
     doc_id, grouped = item
+    if grouped.get("failed"):
+        return  # its Failure record is the document's one outcome (input = kept + removed + failed)
     survivors = grouped["decision"]
     for doc in grouped["doc"]:
         if survivors and survivors[0] != doc_id:
@@ -260,7 +262,11 @@ class NearDedup(beam.PTransform):
         )
         clusters = decisions | "ClusterRows" >> beam.Map(_cluster_row)
         routed = (
-            {"doc": docs | "KeyDocs" >> beam.Map(lambda d: (d.id, d)), "decision": decisions}
+            {
+                "doc": docs | "KeyDocs" >> beam.Map(lambda d: (d.id, d)),
+                "decision": decisions,
+                "failed": features.failed | "KeyFailed" >> beam.Map(lambda f: (f.source_location, True)),
+            }
             | "JoinDecisions" >> beam.CoGroupByKey()
             | "Route" >> beam.FlatMap(_apply_decision).with_outputs("removed", main="kept")
         )
