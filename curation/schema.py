@@ -109,27 +109,26 @@ def documents_to_table(docs: Iterable[Document], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=schema)
 
 
+def row_to_document(row: dict[str, Any]) -> Document:
+    """One output-schema row (as from `Table.to_pylist`) back to a Document; null signals dropped."""
+    signals = {k: v for k, v in (row.get("signals") or {}).items() if v is not None}
+    return Document(
+        id=row["id"],
+        source=row["source"],
+        text=row["text"],
+        url=row.get("url"),
+        title=row.get("title"),
+        meta=json.loads(row["meta"]) if row.get("meta") else {},
+        language=row.get("language"),
+        language_score=row.get("language_score"),
+        signals=signals,
+        reason=row.get("reason"),
+    )
+
+
 def table_to_documents(table: pa.Table) -> list[Document]:
-    """Inverse of `documents_to_table`: rows back to Documents (null signals dropped)."""
-    out = []
-    has_reason = "reason" in table.column_names
-    for row in table.to_pylist():
-        signals = {k: v for k, v in (row.get("signals") or {}).items() if v is not None}
-        out.append(
-            Document(
-                id=row["id"],
-                source=row["source"],
-                text=row["text"],
-                url=row.get("url"),
-                title=row.get("title"),
-                meta=json.loads(row["meta"]) if row.get("meta") else {},
-                language=row.get("language"),
-                language_score=row.get("language_score"),
-                signals=signals,
-                reason=row.get("reason") if has_reason else None,
-            )
-        )
-    return out
+    """Inverse of `documents_to_table`."""
+    return [row_to_document(row) for row in table.to_pylist()]
 
 
 _DIGITS = re.compile(r"(\d+)")

@@ -6,25 +6,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from curation.readers.archive import OpenArchive, clean_name, is_archive, spool, unsafe_name
-from curation.readers.base import SourceFile, open_decompressed
+from curation.readers.base import SourceFile
 from curation.readers.options import reader_options
-from curation.readers.text import STREAM_ERRORS, read_capped, text_document, too_large_document
+from curation.readers.text import single_text_document, text_document, too_large_document
 from curation.schema import Document, Failure
 
 _TEXT_MEMBER_SUFFIXES = (".txt", ".text")
-
-
-def _read_single(stream: BinaryIO, file: SourceFile, limit: int) -> Iterator[Document | Failure]:
-    """A single (optionally compressed) text file = one book."""
-    try:
-        data, total = read_capped(open_decompressed(stream, file.path), limit)
-    except STREAM_ERRORS as exc:
-        yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
-        return
-    if total > limit:
-        yield too_large_document(file, 0, total, limit)
-        return
-    yield text_document(data, file, 0)
 
 
 def _read_archive(stream: BinaryIO, file: SourceFile, opts: Mapping[str, Any]) -> Iterator[Document | Failure]:
@@ -70,4 +57,4 @@ def read_books(
     if is_archive(file.path):
         yield from _read_archive(stream, file, opts)
     else:
-        yield from _read_single(stream, file, int(opts["max_document_bytes"]))
+        yield from single_text_document(stream, file, int(opts["max_document_bytes"]))

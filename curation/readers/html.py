@@ -10,9 +10,9 @@ from typing import Any, BinaryIO
 
 from resiliparse.parse.encoding import detect_encoding
 
-from curation.readers.base import SourceFile, open_decompressed
+from curation.readers.base import SourceFile
 from curation.readers.options import reader_options
-from curation.readers.text import STREAM_ERRORS, read_capped, too_large_document
+from curation.readers.text import whole_file
 from curation.schema import Document, Failure, make_id
 
 HTML_CONTENT_TYPE = "text/html"
@@ -114,13 +114,9 @@ def read_html(
     """
     opts = reader_options(options)
     limit = int(opts["max_document_bytes"])
-    try:
-        body, total = read_capped(open_decompressed(stream, file.path), limit)
-    except STREAM_ERRORS as exc:
-        yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
-        return
-    if total > limit:
-        yield too_large_document(file, 0, total, limit)
+    body = whole_file(stream, file, limit)
+    if not isinstance(body, bytes):
+        yield body
         return
     if not body.strip():
         yield Failure(file.source, f"{file.path}:0", "empty file", "read")

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from curation.readers.base import SourceFile
 from curation.readers.jsonl import record_to_document
-from curation.schema import Document, Failure
+from curation.schema import Document, Failure, row_to_document
 
 
 def read_parquet(stream: BinaryIO, file: SourceFile) -> Iterator[Document | Failure]:
@@ -30,7 +30,7 @@ def read_parquet(stream: BinaryIO, file: SourceFile) -> Iterator[Document | Fail
             for record in batch.to_pylist():
                 row += 1
                 if own_output:
-                    yield _own_row(record, file)
+                    yield row_to_document({**record, "source": record.get("source") or file.source})
                     continue
                 if isinstance(record.get("meta"), str):
                     try:
@@ -44,23 +44,6 @@ def read_parquet(stream: BinaryIO, file: SourceFile) -> Iterator[Document | Fail
                     yield doc
     except Exception as exc:  # noqa: BLE001
         yield Failure(file.source, f"{file.path}:row={row + 1}", f"{type(exc).__name__}: {exc}", "read")
-
-
-def _own_row(record: dict, file: SourceFile) -> Document:
-    """A row of this project's own output: identity, language and signals are kept as stored."""
-    signals = {k: v for k, v in (record.get("signals") or {}).items() if v is not None}
-    return Document(
-        id=record["id"],
-        source=record.get("source") or file.source,
-        text=record["text"],
-        url=record.get("url"),
-        title=record.get("title"),
-        meta=json.loads(record["meta"]) if record.get("meta") else {},
-        language=record.get("language"),
-        language_score=record.get("language_score"),
-        signals=signals,
-        reason=record.get("reason"),
-    )
 
 
 # Decisions made before signals exist cannot be re-decided from signals: they stay as they are.

@@ -89,17 +89,24 @@ def read_text(
     stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
 ) -> Iterator[Document | Failure]:
     """One plain-text file (.txt, optionally compressed) -> one document (LF newlines, Gutenberg boilerplate removed)."""
-    opts = reader_options(options)
-    limit = int(opts["max_document_bytes"])
+    yield from single_text_document(stream, file, int(reader_options(options)["max_document_bytes"]))
+
+
+def whole_file(stream: BinaryIO, file: SourceFile, limit: int) -> bytes | Document | Failure:
+    """Decompressed bytes of a one-document file, or the skip (too large) / Failure that replaces them."""
     try:
         data, total = read_capped(open_decompressed(stream, file.path), limit)
     except STREAM_ERRORS as exc:
-        yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
-        return
+        return Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
     if total > limit:
-        yield too_large_document(file, 0, total, limit)
-        return
-    yield text_document(data, file, 0)
+        return too_large_document(file, 0, total, limit)
+    return data
+
+
+def single_text_document(stream: BinaryIO, file: SourceFile, limit: int) -> Iterator[Document | Failure]:
+    """A whole (optionally compressed) text file as one document."""
+    data = whole_file(stream, file, limit)
+    yield text_document(data, file, 0) if isinstance(data, bytes) else data
 
 
 def read_lines(
