@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,8 +11,10 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from curation.config import source_stages
 from curation.schema import Failure
 from filters.registry import signal_names
+from pipelines.decontam import Decontaminate, write_matches_bytes
 from pipelines.exact_dedup import ExactDedup
 from pipelines.filter import ApplyFilters
+from pipelines.near_dedup import NearDedup
 from pipelines.read import InputSpec, ReadDocuments
 from pipelines.write import (
     WriteDocumentShards,
@@ -24,8 +25,6 @@ from pipelines.write import (
     write_run_summary,
     write_table_file,
 )
-
-log = logging.getLogger(__name__)
 
 
 def stage_chains(
@@ -73,31 +72,24 @@ def build_pipeline(
             removed.append(exact.removed)
             clusters.append(exact.clusters)
         if dedup_cfg.get("near", True):
-            near = _near_dedup(to_dedup, cfg)
-            if near is not None:
-                to_dedup = near["kept"]
-                removed.append(near["removed"])
-                failed.append(near["failed"])
-                clusters.append(near["clusters"])
+            near = to_dedup | "NearDedup" >> NearDedup(dict(cfg))
+            to_dedup = near["kept"]
+            removed.append(near["removed"])
+            failed.append(near["failed"])
+            clusters.append(near["clusters"])
         if clusters:
             cluster_rows = clusters | "AllClusters" >> beam.Flatten()
             reports.append(
-                p
-                | "ClustersOnce" >> beam.Create([None])
-                | "WriteClusters"
-                >> beam.Map(
-                    write_table_file,
-                    out_dir=output,
-                    relpath="dedup/clusters.parquet",
-                    rows=beam.pvalue.AsList(cluster_rows),
-                    to_bytes=write_clusters_bytes,
-                )
+                _write_report(p, "Clusters", cluster_rows, output, "dedup/clusters.parquet", write_clusters_bytes)
             )
         kept = (to_dedup, bypass) | "MergeDedup" >> beam.Flatten()
 
     if decontam_sources and decontam_index:
         to_check, bypass = _split(kept, "SplitDecontam", lambda d: d.source in decontam_sources)
-        dec = _decontaminate(to_check, cfg, decontam_index, output, reports, p)
+        dec = to_check | "Decontaminate" >> Decontaminate(dict(cfg), decontam_index)
+        reports.append(
+            _write_report(p, "Matches", dec["matches"], output, "decontam/matches.parquet", write_matches_bytes)
+        )
         removed.append(dec["removed"])
         failed.append(dec["failed"])
         kept = (dec["kept"], bypass) | "MergeDecontam" >> beam.Flatten()
@@ -137,34 +129,14 @@ def build_pipeline(
     )
 
 
-def _near_dedup(docs, cfg):
-    """MinHash near-dedup when its module is present (dedup issue); None otherwise."""
-    try:
-        from pipelines.near_dedup import NearDedup
-    except ImportError:
-        log.info("near-dedup not available; exact dedup only")
-        return None
-    return docs | "NearDedup" >> NearDedup(dict(cfg))
-
-
-def _decontaminate(docs, cfg, index_path, output, reports, p):
-    """Test-set decontamination against a prebuilt index (decontamination issue)."""
-    from pipelines.decontam import Decontaminate, write_matches_bytes
-
-    dec = docs | "Decontaminate" >> Decontaminate(dict(cfg), index_path)
-    reports.append(
+def _write_report(p, name: str, rows, output: str, relpath: str, to_bytes):
+    """One small table file (cluster or match report) written after all its rows exist."""
+    return (
         p
-        | "MatchesOnce" >> beam.Create([None])
-        | "WriteMatches"
-        >> beam.Map(
-            write_table_file,
-            out_dir=output,
-            relpath="decontam/matches.parquet",
-            rows=beam.pvalue.AsList(dec["matches"]),
-            to_bytes=write_matches_bytes,
-        )
+        | f"{name}Once" >> beam.Create([None])
+        | f"Write{name}"
+        >> beam.Map(write_table_file, out_dir=output, relpath=relpath, rows=beam.pvalue.AsList(rows), to_bytes=to_bytes)
     )
-    return dec
 
 
 def run(
