@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-# Below this much (uncompressed-equivalent) input, the ~1.5 s start-up of worker processes costs more
-# than the second core saves: one in-process worker wins. Measured with bench/bench_runners.py
-# (BENCHMARKS.md, "## Runners").
-MULTIPROCESS_MIN_BYTES = 16 * 2**20
+# Below this much (uncompressed-equivalent) input, one in-process worker wins: worker processes start
+# slowly and spend ~1.5x the CPU (elements cross gRPC between stages). Measured on an idle 2-core VM with
+# bench/bench_runners.py (BENCHMARKS.md, "## Runners"): 74 MiB tie (0.97x), 222 MiB 1.18x for two processes.
+MULTIPROCESS_MIN_BYTES = 96 * 2**20
 
 # Typical text compression ratio used to turn compressed input bytes into work (gzip/zstd/bz2 on text).
 COMPRESSED_TEXT_RATIO = 4

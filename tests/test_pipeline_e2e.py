@@ -223,3 +223,29 @@ def test_rethreshold_matches_a_full_rerun(tmp_path):
     assert decisions(what_if) == decisions(full)
     assert decisions(what_if) != decisions(base)  # the threshold change really changed something
     shutil.rmtree(base)
+
+
+def test_rethreshold_on_the_sample_corpus_matches_a_full_rerun(tmp_path):
+    """Every source of the bundled corpus, several thresholds changed at once, no raw data re-read."""
+    from curation.sample import demo_inputs
+
+    inputs = [a for spec in demo_inputs() for a in ("--input", spec)]
+    changes = [
+        "--set", "quality.min_words=120",
+        "--set", "quality.min_alpha_words_ratio=0.7",
+        "--set", "language.min_score=0.9",
+        "--set", "code.max_mean_line_length=40",
+        "--set", "repetition.ngram_convention=repeats",
+    ]  # fmt: skip
+    base, what_if, full = tmp_path / "base", tmp_path / "whatif", tmp_path / "full"
+    assert run_cli("run", *inputs, "--output", base) == 0
+    assert run_cli("rethreshold", base, *changes, "--output", what_if) == 0
+    assert run_cli("run", *inputs, "--output", full, *changes) == 0
+
+    def decisions(out: Path) -> dict[str, str | None]:
+        return {r["id"]: None for r in read_docs(out)} | {r["id"]: r["reason"] for r in read_docs(out, "removed")}
+
+    assert decisions(what_if) == decisions(full)
+    changed = {k for k, v in decisions(base).items() if decisions(full).get(k) != v}
+    assert len(changed) >= 10  # the new thresholds really changed decisions across sources
+    assert {k.split("/")[0] for k in changed} >= {"web", "code"}
