@@ -15,11 +15,10 @@ from warcio.recordloader import ArcWarcRecord
 from curation.readers.base import SourceFile
 from curation.readers.html import HTML_CONTENT_TYPE, charset_from_content_type, decode_html
 from curation.readers.options import reader_options
-from curation.readers.text import STREAM_ERRORS, decode_text, normalize_newlines, too_large_document
+from curation.readers.text import STREAM_ERRORS, decode_text, normalize_newlines, read_capped, too_large_document
 from curation.schema import Document, Failure, make_id
 
 DOCUMENT_RECORD_TYPES = frozenset({"response", "resource", "conversion"})
-_CHUNK = 1 << 16
 
 
 def _mime(content_type: str | None) -> str:
@@ -35,19 +34,9 @@ def _looks_like_html(head: bytes) -> bool:
 
 def _read_payload(record: ArcWarcRecord, limit: int) -> tuple[bytes, int, bool]:
     """Payload bytes (de-chunked, decompressed) up to `limit`: (bytes, total size, record truncated?)."""
-    stream = record.content_stream()
-    parts: list[bytes] = []
-    kept = total = 0
-    while True:
-        chunk = stream.read(_CHUNK)
-        if not chunk:
-            break
-        total += len(chunk)
-        if kept <= limit:
-            parts.append(chunk)
-            kept += len(chunk)
+    data, total = read_capped(record.content_stream(), limit)
     truncated = getattr(record.raw_stream, "limit", 0) > 0  # fewer block bytes than Content-Length
-    return b"".join(parts), total, truncated
+    return data, total, truncated
 
 
 def _base_meta(record: ArcWarcRecord) -> dict[str, Any]:
