@@ -33,7 +33,9 @@ def open_decompressed(stream: BinaryIO, path: str) -> BinaryIO:
     if lower.endswith(".bz2"):
         return bz2.BZ2File(stream, mode="rb")
     if lower.endswith(".zst"):
-        return zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
+        # zstandard's reader has no readline/iteration: buffer it (small, so a broken stream loses little).
+        reader = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
+        return io.BufferedReader(reader, buffer_size=1 << 16)  # type: ignore[arg-type]
     return stream
 
 
