@@ -161,7 +161,8 @@ def execute_run(
     """Check, run and summarise one pipeline run; returns the exit code."""
     from pipelines import massivetext
     from pipelines.io import absolute_local, read_text
-    from pipelines.options import has_flag, local_runner
+    from pipelines.options import has_flag
+    from pipelines.runner import available_cores, describe_runner, local_runner_flags
 
     # A dry run or a template build executes nothing: no output is touched and no stats exist after it.
     dry_run = has_flag(beam_flags, "dry_run") or has_flag(beam_flags, "template_location")
@@ -169,9 +170,18 @@ def execute_run(
     output = absolute_local(output).rstrip("/")
     if not dry_run:
         _prepare_output(output, overwrite)
-    runner, beam_flags = local_runner(input_bytes, workers, beam_flags)
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
+    beam_flags = local_runner_flags(input_bytes, available_cores(), workers, beam_flags)
+    described = describe_runner(beam_flags)
+    if workers is not None and not described.startswith("runner: DirectRunner"):
+        print(
+            f"note: --workers applies to local runs only; {described.split(': ', 1)[1]} sizes its own workers",
+            file=sys.stderr,
+        )
+    print(described, file=sys.stderr)
     try:
-        massivetext.run(inputs, output, cfg, beam_flags, stages, decontam_index, runner=runner)
+        massivetext.run(inputs, output, cfg, beam_flags, stages, decontam_index)
     except Exception as exc:  # noqa: BLE001 - report pipeline failure as exit 1
         logging.getLogger("curation").debug("pipeline failed", exc_info=True)
         print(

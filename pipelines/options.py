@@ -36,16 +36,3 @@ def flag_value(flags: Sequence[str], name: str) -> str | None:
         if f == f"--{name}" and i + 1 < len(flags):
             return flags[i + 1]
     return None
-
-
-def local_runner(input_bytes: int, workers: int | None, flags: Sequence[str]):
-    """Runner object and flags for a run: the user's `--runner` untouched, else the local DirectRunner.
-
-    Delegates to `pipelines.runner.local_runner_flags`: never tries Prism (which downloads a binary at
-    start and fails offline), picks in-process or multi-process by input size and cores, and goes through
-    the DirectRunner so worker processes receive the pipeline options (an FnApiRunner constructed here
-    would start multi-processing workers without them, losing e.g. --s3_endpoint_url).
-    """
-    from pipelines.runner import available_cores, local_runner_flags
-
-    return None, local_runner_flags(input_bytes, available_cores(), workers, flags)

@@ -171,6 +171,7 @@ def test_bad_records_go_to_failed_with_location(tmp_path):
         (["--no_such_beam_option=1"], "unknown option '--no_such_beam_option=1'"),
         (["--set", "novalue"], "key=value"),
         (["--input", "news:nosuchformat=IN"], "unknown format 'nosuchformat'"),
+        (["--workers", "0"], "--workers must be at least 1"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path, capsys, args, message):
