@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -81,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="look inside a finished run")
     inspect.add_argument("out", metavar="OUT")
     inspect.add_argument("--dedup", action="store_true", help="largest duplicate clusters with a diff of two members")
-    inspect.add_argument("--top", type=int, default=5)
+    inspect.add_argument("--removed", action="store_true", help="example removed documents per rule, with signals")
+    inspect.add_argument("--reason", help="with --removed: only this rule (e.g. quality.stop_words)")
+    inspect.add_argument("--top", type=int, default=5, help="clusters (--dedup) or examples per rule (--removed)")
 
     try:
         from curation.decontam_cli import add_decontam_index_parser
@@ -298,11 +301,18 @@ def cmd_rethreshold(args: argparse.Namespace, extra: list[str]) -> int:
 def cmd_inspect(args: argparse.Namespace, extra: list[str]) -> int:
     if extra:
         raise UsageError(f"unknown option {extra[0]!r}")
-    if not args.dedup:
-        raise UsageError("say what to inspect, e.g. --dedup")
-    from curation.inspect_dedup import inspect_dedup
+    if not (args.dedup or args.removed):
+        raise UsageError("say what to inspect: --dedup or --removed")
+    if not Path(args.out).is_dir():
+        raise UsageError(f"{args.out} is not a run output folder")
+    if args.removed:
+        from curation.inspect_removed import inspect_removed
 
-    print(inspect_dedup(args.out, top=args.top))
+        print(inspect_removed(args.out, per_reason=args.top, reason=args.reason))
+    if args.dedup:
+        from curation.inspect_dedup import inspect_dedup
+
+        print(inspect_dedup(args.out, top=args.top))
     return EXIT_OK
 
 
