@@ -5,11 +5,11 @@ from __future__ import annotations
 import gzip
 import io
 import random
-import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
+from archive_helpers import tar_gz
 
 from curation.readers import detect_format
 from curation.readers.base import SourceFile
@@ -64,20 +64,9 @@ def test_plain_text_without_gutenberg_markers_is_unchanged():
     assert strip_gutenberg(body) == (body, {})
 
 
-def _tar_gz(members: dict[str, bytes]) -> bytes:
-    """A .tar.gz holding the given members."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
-
-
 def test_tar_archive_of_books_one_document_per_text_member():
     jekyll = gzip.decompress((DATA / "pg42.txt.gz").read_bytes())
-    data = _tar_gz({"shelf/pg42.txt": jekyll, "shelf/MANIFEST.csv": b"a,b\n", "shelf/other.txt": b"Short story."})
+    data = tar_gz({"shelf/pg42.txt": jekyll, "shelf/MANIFEST.csv": b"a,b\n", "shelf/other.txt": b"Short story."})
     items = read("shelf.tar.gz", data)
     assert [d.id for d in items] == ["books/shelf.tar.gz#shelf/pg42.txt", "books/shelf.tar.gz#shelf/other.txt"]
     assert items[0].title == "Dr. Jekyll and Mr. Hyde"
@@ -103,7 +92,7 @@ def test_truncated_gz_and_empty_files_are_failures():
         [item] = read(name, payload)
         assert isinstance(item, Failure) and "empty" in item.error
     noise = random.Random(0).randbytes(20_000)  # incompressible, so the cut lands inside the member
-    [bad_tar] = read("broken.tar.gz", _tar_gz({"a.txt": noise})[:10_000])
+    [bad_tar] = read("broken.tar.gz", tar_gz({"a.txt": noise})[:10_000])
     assert isinstance(bad_tar, Failure)
 
 

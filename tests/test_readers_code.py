@@ -9,6 +9,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+from archive_helpers import tar_gz
+
 from curation.readers import detect_format
 from curation.readers.base import SourceFile
 from curation.readers.code import detect_language, detect_license, read_code_archive, read_code_file
@@ -26,17 +28,6 @@ def read(name: str, data: bytes, options: dict | None = None) -> list[Document |
 def outcomes(items: list[Document | Failure]) -> Counter:
     """Count by 'failure', skip reason, or 'file'."""
     return Counter("failure" if isinstance(i, Failure) else (i.reason or "file") for i in items)
-
-
-def _tar_gz(members: dict[str, bytes]) -> bytes:
-    """A .tar.gz holding the given members."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
 
 
 def test_go_repository_tarball():
@@ -117,7 +108,7 @@ def test_zip_slip_members_are_failures_and_nothing_is_written(tmp_path, monkeypa
 
 def test_truncated_empty_and_non_archives_are_failures():
     noise = random.Random(0).randbytes(50_000)
-    data = _tar_gz({"r/a.bin.txt": noise, "r/b.py": b"x = 1\n"})
+    data = tar_gz({"r/a.bin.txt": noise, "r/b.py": b"x = 1\n"})
     assert outcomes(read("cut.tar.gz", data[: len(data) // 2])) == {"failure": 1}
     assert outcomes(read("empty.tar.gz", b"")) == {"failure": 1}
     assert outcomes(read("empty.zip", b"")) == {"failure": 1}
@@ -125,7 +116,7 @@ def test_truncated_empty_and_non_archives_are_failures():
 
 
 def test_archive_over_the_cap_is_a_failure():
-    data = _tar_gz({"r/a.py": b"x = 1\n" * 10_000})
+    data = tar_gz({"r/a.py": b"x = 1\n" * 10_000})
     [item] = read("r.tar.gz", data, {"max_archive_bytes": 10_000})
     assert isinstance(item, Failure) and "max_archive_bytes" in item.error
 
