@@ -30,7 +30,11 @@ COPIES = {
 
 def gzip_file(src: Path, dst: Path) -> None:
     """gzip with mtime 0 and no stored name, so the output is reproducible."""
-    with open(src, "rb") as fin, open(dst, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
+    with (
+        open(src, "rb") as fin,
+        open(dst, "wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
+    ):
         shutil.copyfileobj(fin, gz)
 
 

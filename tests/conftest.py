@@ -5,10 +5,48 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from cloud_servers import LocalServer, ServerUnavailable, gcs_emulator, moto_s3_server
+from shared_data import SHARED_DATA, corpus_available, corpus_required
+
+# ---- development corpus: one marker, one fixture ----------------------------------------------------------
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "corpus: needs the development corpus ../shared/data (skipped without it)")
+    if corpus_required() and not corpus_available():
+        raise pytest.UsageError(f"CURATION_REQUIRE_CORPUS is set but {SHARED_DATA} is missing")
+
+
+def pytest_collection_modifyitems(config, items):
+    if corpus_available():
+        return
+    skip = pytest.mark.skip(reason=f"needs the development corpus at {SHARED_DATA} (absent in this clone)")
+    for item in items:
+        if "corpus" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With CURATION_REQUIRE_CORPUS set, a skipped corpus test is a failure: CI must run them all."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and corpus_required() and "corpus" in item.keywords:
+        report.outcome = "failed"
+        report.longrepr = f"corpus test skipped while CURATION_REQUIRE_CORPUS is set: {report.longrepr}"
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """Path of ../shared/data; the test is skipped (or, in CI, fails) when it is absent."""
+    if not corpus_available():
+        pytest.skip(f"needs the development corpus at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+# ---- end development corpus -------------------------------------------------------------------------------
 
 # ---- runners/cloud fixtures (issue 8): local S3 and GCS servers ---------------------------------------------
-from cloud_servers import LocalServer, ServerUnavailable, gcs_emulator, moto_s3_server
-
 _bucket_numbers = itertools.count()
 
 
