@@ -58,9 +58,16 @@ def apply_override(cfg: dict[str, Any], assignment: str) -> dict[str, Any]:
     return cfg
 
 
-def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -> dict[str, Any]:
-    """Effective config: defaults <- YAML file at `path` <- each `key=value` override."""
+def load_config(
+    path: str | Path | None = None, overrides: Iterable[str] = (), base: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Validated effective config: defaults <- `base` (e.g. a finished run's) <- YAML file at `path` <- overrides.
+
+    Every key is present afterwards, so callers look keys up directly (`cfg["quality"]["min_words"]`).
+    """
     cfg = default_config()
+    if base is not None:
+        cfg = deep_merge(cfg, base)
     if path is not None:
         try:
             user = yaml.safe_load(Path(path).read_text("utf-8"))
@@ -78,18 +85,10 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
 
 
 def validate(cfg: Mapping[str, Any]) -> None:
-    """Reject stage names and source declarations the pipeline cannot run."""
-    sources = cfg.get("sources")
-    if not isinstance(sources, Mapping) or not sources:
-        raise ConfigError("config has no 'sources' section")
-    for name, spec in sources.items():
-        if not isinstance(spec, Mapping):
-            raise ConfigError(f"sources.{name} must be a mapping")
-        for stage in spec.get("stages", []):
-            if stage not in STAGES:
-                raise ConfigError(f"sources.{name}.stages: unknown stage {stage!r} (known: {', '.join(STAGES)})")
-        if not isinstance(spec.get("priority", 0), int):
-            raise ConfigError(f"sources.{name}.priority must be an integer")
+    """Raise `ConfigError` (one line, "did you mean" for unknown keys) unless `cfg` matches the typed schema."""
+    from curation.config_schema import check_config
+
+    check_config(cfg)
 
 
 def parse_stages(spec: str) -> list[str]:
@@ -107,10 +106,12 @@ def source_stages(cfg: Mapping[str, Any], source: str, explicit: list[str] | Non
     """The ordered stage chain one source runs: the explicit `--stages` list, else its config chain."""
     if source not in cfg["sources"]:
         raise ConfigError(f"unknown source {source!r}: declare it under 'sources' in the config")
-    chain = explicit if explicit is not None else list(cfg["sources"][source].get("stages", []))
+    chain = explicit if explicit is not None else cfg["sources"][source]["stages"]
     return [s for s in STAGES if s in chain]
 
 
 def source_priority(cfg: Mapping[str, Any], source: str) -> int:
     """Dedup priority of a source: lower keeps its copy."""
-    return int(cfg["sources"].get(source, {}).get("priority", 100))
+    if source not in cfg["sources"]:
+        raise ConfigError(f"unknown source {source!r}: declare it under 'sources' in the config")
+    return int(cfg["sources"][source]["priority"])

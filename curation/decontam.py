@@ -34,6 +34,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from curation.config_schema import check_section
 from curation.schema import Document
 from curation.text import ngram_text, ngram_word_spans, ngram_word_string, ngram_words
 
@@ -332,10 +333,10 @@ def _seed_matches(
 
     Returns (doc start, item, width) of each qualifying aligned segment.
     """
-    min_equal = int(section.get("fuzzy_min_words", 12))
-    min_short = int(section.get("fuzzy_min_words_short", 10))
-    max_shift = int(section.get("fuzzy_max_shift", 3))
-    max_gap = int(section.get("fuzzy_max_gap", 6))
+    min_equal = int(section["fuzzy_min_words"])
+    min_short = int(section["fuzzy_min_words_short"])
+    max_shift = int(section["fuzzy_max_shift"])
+    max_gap = int(section["fuzzy_max_gap"])
     items = index.seed_items[rows].astype(np.int64)
     ref_pos = index.seed_pos[rows]
     order = np.lexsort((doc_pos, items))
@@ -406,12 +407,12 @@ def build_index(
     """Build the index from eval items with the `decontaminate` config section (n, fuzzy, pruning)."""
     started = time.perf_counter()
     validate_section(section)
-    n = int(section.get("ngram", 13))
-    fuzzy_mode = fuzzy_kind(section.get("fuzzy", False))
+    n = int(section["ngram"])
+    fuzzy_mode = fuzzy_kind(section["fuzzy"])
     fuzzy = fuzzy_mode == "masked"
-    seed_words = int(section.get("fuzzy_seed_words", 5))
-    max_items = int(section.get("max_items_per_ngram", 0) or 0)
-    min_words = int(section.get("min_item_words", 8))
+    seed_words = int(section["fuzzy_seed_words"])
+    max_items = int(section["max_items_per_ngram"])
+    min_words = int(section["min_item_words"])
     bench_names: list[str] = []
     bench_pos: dict[str, int] = {}
     ex_h, ex_i, mk_h, mk_i = [], [], [], []
@@ -449,7 +450,7 @@ def build_index(
         item_ids.append(item.item_id)
     hashes, item_of, dropped = _sorted_pairs(ex_h, ex_i, max_items)
     fz_hashes, fz_items, fz_dropped = _sorted_pairs(mk_h, mk_i, max_items) if fuzzy else (_EMPTY, ex_i[:0], 0)
-    seeds = _sorted_seeds(sd_h, sd_i, sd_p, int(section.get("fuzzy_max_items_per_seed", 3)))
+    seeds = _sorted_seeds(sd_h, sd_i, sd_p, int(section["fuzzy_max_items_per_seed"]))
     short_rows.sort()
     short_arr = np.array(short_rows, dtype=np.uint64).reshape(-1, 3)
     per_bench = {b: int(np.sum(np.array(item_bench) == i)) for i, b in enumerate(bench_names)}
@@ -554,36 +555,15 @@ def load_index(stream: BinaryIO | bytes) -> DecontamIndex:
         raise IndexFormatError(f"not a decontamination index: {exc}") from None
 
 
-POLICIES = ("overlap", "jaccard")
-ACTIONS = ("drop", "cut")
-
-
 def validate_section(section: Mapping[str, Any]) -> None:
-    """Reject misspelt policy/action values and non-positive sizes before any document is read."""
-    if section.get("policy", "overlap") not in POLICIES:
-        raise ValueError(f"decontaminate.policy must be one of {', '.join(POLICIES)}, got {section.get('policy')!r}")
-    if section.get("action", "drop") not in ACTIONS:
-        raise ValueError(f"decontaminate.action must be one of {', '.join(ACTIONS)}, got {section.get('action')!r}")
-    positive = (
-        *("ngram", "min_matched_ngrams", "min_item_words"),
-        *("fuzzy_seed_words", "fuzzy_min_words", "fuzzy_min_words_short"),
-    )
-    for key in (*positive, "fuzzy_max_shift", "fuzzy_max_gap"):
-        value = section.get(key, 1)
-        if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key in positive else 0):
-            raise ValueError(
-                f"decontaminate.{key} must be a {'positive' if key in positive else 'non-negative'} integer, got {value!r}"
-            )
-    fuzzy_kind(section.get("fuzzy", False))
-    threshold = section.get("jaccard_threshold", 0.8)
-    if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
-        raise ValueError(f"decontaminate.jaccard_threshold must be in [0, 1], got {threshold!r}")
+    """Reject an incomplete section, misspelt values and out-of-range sizes before any document is read."""
+    check_section("decontaminate", section)
 
 
 def check_compatible(index: DecontamIndex, section: Mapping[str, Any]) -> None:
     """Fail early on a bad section or when the run config asks for an n the index was not built with."""
     validate_section(section)
-    n = int(section.get("ngram", index.n))
+    n = int(section["ngram"])
     if n != index.n:
         raise IndexFormatError(f"decontaminate.ngram={n} but the index was built with ngram={index.n}; rebuild it")
 
@@ -678,15 +658,15 @@ def match_word_string(index: DecontamIndex, joined: str, section: Mapping[str, A
     lengths = index.__dict__.get("_short_k")
     if lengths is None:
         lengths = index.__dict__["_short_k"] = np.unique(index.short_lengths).tolist()
-    seed_words = int(index.meta.get("fuzzy_seed_words", 5))
-    use_seeds = index.seeds and section.get("policy", "overlap") == "overlap"
+    seed_words = int(index.meta["fuzzy_seed_words"])
+    use_seeds = index.seeds and section["policy"] == "overlap"
     if len(wh) < min([n, *lengths, *([seed_words] if use_seeds else [])]):
         return []
     windows = WindowSums(wh)
     grams = windows.ngrams(n)
     positions = np.arange(len(grams), dtype=np.int64)
     pos, item, key = _lookup(grams, positions, index.table("exact"))
-    use_fuzzy = index.fuzzy and section.get("policy", "overlap") == "overlap"
+    use_fuzzy = index.fuzzy and section["policy"] == "overlap"
     found_pos, found_item, found_width = [pos], [item], [np.full(len(pos), n)]
     found_fuzzy = [np.zeros(len(pos), dtype=bool)]
     if use_fuzzy and len(grams):
@@ -758,9 +738,9 @@ def match_word_string(index: DecontamIndex, joined: str, section: Mapping[str, A
 
 def is_contaminating(match: ItemMatch, section: Mapping[str, Any]) -> bool:
     """The policy decision for one (document, item) pair: `overlap` (containment) or `jaccard`."""
-    if section.get("policy", "overlap") == "jaccard":
-        return match.jaccard > float(section.get("jaccard_threshold", 0.8))
-    needed = min(int(section.get("min_matched_ngrams", 1)), max(1, match.item_ngrams))
+    if section["policy"] == "jaccard":
+        return match.jaccard > float(section["jaccard_threshold"])
+    needed = min(int(section["min_matched_ngrams"]), max(1, match.item_ngrams))
     return match.matched_ngrams >= needed or match.fuzzy_windows > 0
 
 
@@ -799,9 +779,9 @@ def _example_span(norm: str, spans: list[tuple[int, int]], match: ItemMatch, n: 
 
 def _cut(doc: Document, norm: str, spans, flagged: list[ItemMatch], n: int, section) -> bool:
     """Cut matched spans plus a margin out of `doc.text`; False when too little would remain."""
-    margin = int(section.get("cut_margin_chars", 200))
-    min_piece = int(section.get("cut_min_piece_chars", 200))
-    max_pieces = int(section.get("cut_max_pieces", 10))
+    margin = int(section["cut_margin_chars"])
+    min_piece = int(section["cut_min_piece_chars"])
+    max_pieces = int(section["cut_max_pieces"])
     mapping = _offset_map(doc.text, norm)
     if mapping == []:
         return False  # NFKC changed lengths in a way we cannot map back: drop instead of guessing
@@ -852,9 +832,9 @@ def decontaminate_document(
     doc: Document, index: DecontamIndex, section: Mapping[str, Any]
 ) -> tuple[bool, list[dict[str, Any]]]:
     """Check one document; returns (removed?, match rows). Sets `doc.reason`, or cuts its text in cut mode."""
-    limit = int(section.get("example_span_chars", 300))
-    max_rows = int(section.get("max_matches_per_doc", 10))
-    if doc.title and doc.source in section.get("title_sources", ["wikipedia"]) and index.titles:
+    limit = int(section["example_span_chars"])
+    max_rows = int(section["max_matches_per_doc"])
+    if doc.title and doc.source in section["title_sources"] and index.titles:
         bench = index.titles.get(normalize_title(doc.title))
         if bench is not None:
             doc.reason = "decontaminate.wikipedia_title"
@@ -875,7 +855,7 @@ def decontaminate_document(
         doc.reason = f"decontaminate.{flagged[0].benchmark}"
         return True, [_row(doc, m, "") for m in flagged[:max_rows]]
     rows = [_row(doc, m, _example_span(norm, spans, m, index.n, limit)) for m in flagged[:max_rows]]
-    cut_mode = section.get("action", "drop") == "cut" and section.get("policy", "overlap") == "overlap"
+    cut_mode = section["action"] == "cut" and section["policy"] == "overlap"
     if cut_mode and _cut(doc, norm, spans, flagged, index.n, section):
         return False, rows
     doc.reason = f"decontaminate.{flagged[0].benchmark}"

@@ -48,10 +48,10 @@ def run_decontam_index(args: argparse.Namespace, extra: list[str] | None = None)
         return EXIT_USAGE
     try:
         cfg = load_config(args.config, args.overrides)
-        section = cfg.get("decontaminate") or {}
+        section = cfg["decontaminate"]
         specs = [parse_evalset_spec(s) for s in args.evalsets]
         started = time.perf_counter()
-        items, titles = load_evalsets(specs, tuple(section.get("gap_markers", ["<unk>"])))
+        items, titles = load_evalsets(specs, tuple(section["gap_markers"]))
         index = build_index(items, section, titles)
         index.meta["evalsets"] = {s.name: {"path": s.path, "fields": list(s.fields)} for s in specs}
         out = Path(args.output)

@@ -90,7 +90,7 @@ def extract_with_config(html: str, url: str | None, cfg: Mapping[str, Any]) -> s
     return extract_text(
         html,
         url,
-        backend=cfg.get("backend", "resiliparse"),
-        fallback=cfg.get("fallback_backend"),
-        min_chars=int(cfg.get("fallback_min_chars", 200)),
+        backend=cfg["backend"],
+        fallback=cfg["fallback_backend"],
+        min_chars=int(cfg["fallback_min_chars"]),
     )

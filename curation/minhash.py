@@ -49,21 +49,19 @@ class MinHashParams:
 
 def params_from_config(section: Mapping[str, Any]) -> MinHashParams:
     """MinHashParams from the `dedup` config section; bands/rows null means 'optimal for the threshold'."""
-    num_perm = int(section.get("num_perm", 128))
-    bands, rows = section.get("bands"), section.get("rows")
+    num_perm = int(section["num_perm"])
+    bands, rows = section["bands"], section["rows"]
     if bands is None or rows is None:
-        bands, rows = optimal_bands_rows(
-            float(section.get("threshold", 0.8)), num_perm, float(section.get("false_negative_weight", 0.5))
-        )
+        bands, rows = optimal_bands_rows(float(section["threshold"]), num_perm, float(section["false_negative_weight"]))
     return MinHashParams(
-        ngram=int(section.get("ngram", 13)),
-        lowercase=bool(section.get("lowercase", True)),
-        strip_punctuation=bool(section.get("strip_punctuation", True)),
-        unicode_normalization=str(section.get("unicode_normalization", "NFC") or ""),
+        ngram=int(section["ngram"]),
+        lowercase=bool(section["lowercase"]),
+        strip_punctuation=bool(section["strip_punctuation"]),
+        unicode_normalization=str(section["unicode_normalization"] or ""),
         num_perm=num_perm,
         bands=int(bands),
         rows=int(rows),
-        seed=int(section.get("seed", 1)),
+        seed=int(section["seed"]),
     )
 
 

@@ -59,8 +59,8 @@ def domain_blocked(url: str | None, domains: frozenset[str]) -> bool:
 
 def content_signals(doc: Document, cfg: Section) -> Signals:
     """Whether the URL's domain is listed, and how many (and what fraction of) words are listed."""
-    domains = load_domains(cfg.get("domain_blocklist"))
-    forms = load_word_forms(cfg.get("word_blocklist"))
+    domains = load_domains(cfg["domain_blocklist"])
+    forms = load_word_forms(cfg["word_blocklist"])
     wrds = words(doc.text)
     counts = Counter(wrds)
     blocked = sum(counts[f] for f in forms.intersection(counts))
@@ -74,7 +74,7 @@ def content_signals(doc: Document, cfg: Section) -> Signals:
 def decide_content(doc: Document, cfg: Section) -> str | None:
     """`content.url_domain` for a listed domain, `content.blocked_words` above the word limits."""
     s = doc.signals
-    if cfg.get("block_url_domains", True) and s["content.url_blocked"] > 0:
+    if cfg["block_url_domains"] and s["content.url_blocked"] > 0:
         return "content.url_domain"
     if (
         s["content.blocked_word_frac"] > cfg["max_blocked_word_frac"]
@@ -86,8 +86,8 @@ def decide_content(doc: Document, cfg: Section) -> str | None:
 
 def prepare_content(cfg: Section) -> None:
     """Read the configured blocklists once per process."""
-    load_domains(cfg.get("domain_blocklist"))
-    load_word_forms(cfg.get("word_blocklist"))
+    load_domains(cfg["domain_blocklist"])
+    load_word_forms(cfg["word_blocklist"])
 
 
 STAGE = FilterStage(

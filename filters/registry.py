@@ -24,10 +24,9 @@ def stage_section(cfg: Mapping[str, Any], stage: str, source: str | None = None)
 
     E.g. `sources: {wikipedia: {language: {min_score: 0.5}}}` relaxes the language score for Wikipedia only.
     """
-    base = cfg.get(stage) or {}
-    spec = (cfg.get("sources") or {}).get(source) if source is not None else None
-    override = spec.get(stage) if isinstance(spec, Mapping) else None
-    return {**base, **override} if isinstance(override, Mapping) and override else base
+    base = cfg[stage]
+    override = cfg["sources"][source].get(stage) if source in cfg["sources"] else None
+    return {**base, **override} if override else base
 
 
 def prepare(stages: Sequence[str], cfg: Mapping[str, Any]) -> None:
@@ -37,9 +36,9 @@ def prepare(stages: Sequence[str], cfg: Mapping[str, Any]) -> None:
         if stage is None or stage.prepare is None:
             continue
         stage.prepare(stage_section(cfg, name))
-        for source in cfg.get("sources") or {}:
+        for source in cfg["sources"]:
             section = stage_section(cfg, name, source)
-            if section is not (cfg.get(name) or {}):
+            if section is not cfg[name]:
                 stage.prepare(section)
 
 

@@ -226,7 +226,7 @@ def decide_repetition(doc: Document, cfg: Section) -> str | None:
     for key in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"):
         if s[f"repetition.{key}"] > cfg[f"max_{key}"]:
             return f"repetition.{key}"
-    convention = cfg.get("ngram_convention", "all_occurrences")
+    convention = cfg["ngram_convention"]
     if convention not in CONVENTIONS:
         raise ValueError(f"repetition.ngram_convention must be one of {CONVENTIONS}, got {convention!r}")
     for n in TOP_NGRAM_SIZES:

@@ -231,10 +231,10 @@ def test_index_roundtrip_and_config_mismatch(full_index, gsm8k_records):
     text = gsm8k_records[2]["question"]
     assert check(loaded, text)[2] == check(full_index, text)[2]
     with pytest.raises(IndexFormatError, match="ngram=8"):
-        check_compatible(loaded, {"ngram": 8})
+        check_compatible(loaded, {**SECTION, "ngram": 8})
     with pytest.raises(IndexFormatError):
         load_index(b"not an index")
-    with pytest.raises(ValueError, match="decontaminate.policy must be one of overlap, jaccard"):
+    with pytest.raises(ValueError, match="decontaminate.policy: expected one of 'overlap', 'jaccard'"):
         check_compatible(loaded, {**SECTION, "policy": "jacard"})
     with pytest.raises(ValueError, match="decontaminate.action"):
         check_compatible(loaded, {**SECTION, "action": "remove"})

@@ -15,6 +15,7 @@ from datasketch.lsh import _optimal_param
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from curation.config import default_config
 from curation.minhash import (
     MinHashParams,
     band_keys,
@@ -124,10 +125,11 @@ def test_s_curve_matches_simulation():
 
 
 def test_params_from_config_picks_optimal_when_bands_rows_are_null():
-    params = params_from_config({"num_perm": 128, "bands": None, "rows": None, "threshold": 0.8})
+    dedup = default_config()["dedup"]
+    params = params_from_config({**dedup, "num_perm": 128, "bands": None, "rows": None, "threshold": 0.8})
     assert (params.bands, params.rows) == _optimal_param(0.8, 128, 0.5, 0.5)
     with pytest.raises(ValueError):
-        params_from_config({"num_perm": 64, "bands": 20, "rows": 6})
+        params_from_config({**dedup, "num_perm": 64, "bands": 20, "rows": 6})
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,0 +1,194 @@
+"""Configuration schema and up-front checks: every mistake is one line and exit 2, before any compute."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from curation import config_schema
+from curation.cli import main
+from curation.config import STAGES, ConfigError, default_config, load_config
+from curation.decontam import fuzzy_kind, validate_section
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+EVAL = DATA / "decontam" / "gsm8k_test_head40.jsonl"  # real GSM8K items, also a real JSONL input
+INPUT = EVAL
+
+
+def _one_line_error(capsys) -> str:
+    """The command's stderr, asserted to be exactly one `curation: error:` line (no traceback)."""
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("curation: error: "), err
+    return err
+
+
+# --- the schema and default.yaml ------------------------------------------------------------------------------
+
+
+def _yaml_keys(node: dict, prefix: tuple[str, ...], maps: set[tuple[str, ...]]) -> set[str]:
+    """Dotted leaf keys of a YAML mapping; the entries of user-extensible maps are spelled `*`."""
+    out: set[str] = set()
+    for name, value in node.items():
+        path = (*prefix, "*" if prefix in maps else str(name))
+        if isinstance(value, dict) and value:
+            out |= _yaml_keys(value, path, maps)
+        else:
+            out.add(".".join(path))
+    return out
+
+
+def test_schema_and_default_yaml_describe_exactly_the_same_keys():
+    raw = yaml.safe_load((ROOT / "curation" / "data" / "default.yaml").read_text("utf-8"))
+    schema = config_schema.schema_keys()
+    maps = {tuple(k.split(".*")[0].split(".")) for k in schema if ".*" in k}
+    in_yaml = _yaml_keys(raw, (), maps)
+    assert in_yaml - schema == set(), "keys in default.yaml without a line in curation/config_schema.py"
+    assert schema - in_yaml == set(), "keys in curation/config_schema.py without a default in default.yaml"
+    config_schema.check_config(raw)  # and every default value has its declared type and range
+
+
+def test_every_key_has_a_one_line_meaning():
+    for key in config_schema.schema_keys():
+        text = config_schema.meaning(key)
+        assert text and "\n" not in text, key
+
+
+def test_allowed_values_match_what_the_code_accepts():
+    from filters.registry import FILTER_STAGES
+    from filters.repetition import CONVENTIONS
+    from pipelines.near_dedup import VERIFY_MODES, verify_mode
+
+    assert set(config_schema.choices("repetition.ngram_convention")) == set(CONVENTIONS)
+    assert set(config_schema.choices("sources.web.stages")) == set(STAGES)
+    assert set(config_schema.OVERRIDABLE) == set(FILTER_STAGES)
+    for value in config_schema.choices("dedup.verify"):
+        assert verify_mode({"verify": value}) in VERIFY_MODES
+    for value in config_schema.choices("decontaminate.fuzzy"):
+        assert fuzzy_kind(value) in ("off", "masked", "seeds")
+
+
+def _config_default_lookups(path: Path, keys: set[str]) -> list[str]:
+    """`x.get("<config key>", default)` calls in one module: a default that repeats default.yaml."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and len(node.args) == 2
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in keys
+        ):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: .get({node.args[0].value!r}, ...)")
+    return found
+
+
+def test_library_code_looks_config_keys_up_directly():
+    keys = {key.rsplit(".", 1)[-1] for key in config_schema.schema_keys()}
+    files = sorted((ROOT / "curation").rglob("*.py")) + sorted((ROOT / "filters").rglob("*.py"))
+    assert [hit for f in files for hit in _config_default_lookups(f, keys)] == []
+
+
+# --- load_config ----------------------------------------------------------------------------------------------
+
+
+def test_a_run_config_missing_a_newer_key_gets_its_default_and_keeps_its_own_values():
+    old = default_config()
+    del old["quality"]["min_stop_words"]
+    old["quality"]["min_words"] = 10
+    old["sources"]["forum"] = {"priority": 9, "stages": ["quality"]}
+    cfg = load_config(overrides=["quality.max_words=500"], base=old)
+    assert cfg["quality"]["min_stop_words"] == default_config()["quality"]["min_stop_words"]
+    assert (cfg["quality"]["min_words"], cfg["quality"]["max_words"]) == (10, 500)
+    assert cfg["sources"]["forum"] == {"priority": 9, "stages": ["quality"]}
+
+
+def test_library_entry_points_reject_an_incomplete_section():
+    section = default_config()["decontaminate"]
+    del section["policy"]
+    with pytest.raises(ConfigError, match="decontaminate: missing policy"):
+        validate_section(section)
+
+
+# --- one error class per case, through `curation run` -------------------------------------------------------
+
+ERRORS = [
+    # unknown key, with the close key
+    (["--set", "quality.min_wrods=10"], ["unknown config key 'quality.min_wrods'", "did you mean quality.min_words?"]),
+    # unknown section
+    (["--set", "qualty.min_words=10"], ["unknown config section 'qualty'", "did you mean quality?"]),
+    # a key put in the wrong section
+    (["--set", "quality.ngram=5"], ["unknown config key 'quality.ngram'", "decontaminate.ngram or dedup.ngram"]),
+    # wrong types
+    (["--set", "quality.min_words=abc"], ["quality.min_words: expected an integer, got 'abc'"]),
+    (["--set", "dedup.threshold=high"], ["dedup.threshold: expected a number, got 'high'"]),
+    (["--set", "quality.min_words=true"], ["quality.min_words: expected an integer, got True"]),
+    (["--set", "language.keep=en"], ["language.keep: expected a list, got 'en'"]),
+    (["--set", "quality=5"], ["quality: expected a mapping, got 5"]),
+    # out of range
+    (["--set", "language.min_score=1.5"], ["language.min_score: expected a value <= 1"]),
+    (["--set", "output.docs_per_shard=0"], ["output.docs_per_shard: expected a value >= 1"]),
+    # not one of the allowed values
+    (["--set", "decontaminate.policy=jacard"], ["decontaminate.policy: expected one of", "did you mean 'jaccard'?"]),
+    # keys that contradict each other
+    (["--set", "dedup.bands=32"], ["dedup: bands*rows = 192 exceeds num_perm = 128"]),
+    (["--set", "quality.min_words=200000"], ["quality: min_words (200000) is above max_words (100000)"]),
+    # sources: shape of a declaration, its stage chain, per-source overrides
+    (["--set", "sources.forum={stages: [quality]}"], ["sources.forum: missing priority"]),
+    (["--set", "sources.wikipeda={language: {min_score: 0.5}}"], ["did you mean sources.wikipedia?"]),
+    (["--set", "sources.web.stages=[qualty, dedup]"], ["sources.web.stages[0]", "did you mean 'quality'?"]),
+    (["--set", "sources.web.stage=[quality]"], ["unknown config key 'sources.web.stage'", "sources.web.stages?"]),
+    (
+        ["--set", "sources.books.language={min_scor: 0.5}"],
+        ["unknown config key 'sources.books.language.min_scor'", "did you mean sources.books.language.min_score?"],
+    ),
+    (["--set", "sources.books.quality={min_words: x}"], ["sources.books.quality.min_words: expected an integer"]),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), ERRORS, ids=[" ".join(a) for a, _ in ERRORS])
+def test_config_mistakes_exit_2_with_one_line_before_any_output(tmp_path, capsys, args, expected):
+    out = tmp_path / "out"
+    assert main(["run", "--input", f"web={INPUT}", "--output", str(out), *args]) == 2
+    err = _one_line_error(capsys)
+    for text in expected:
+        assert text in err
+    assert not out.exists()
+
+
+def test_a_config_file_with_a_misspelled_section_or_key(tmp_path, capsys):
+    path = tmp_path / "mine.yaml"
+    path.write_text("qualty:\n  min_words: 10\nrepetition:\n  max_dup_line_fraction: 0.5\n")
+    assert main(["run", "--input", f"web={INPUT}", "--output", str(tmp_path / "out"), "--config", str(path)]) == 2
+    err = _one_line_error(capsys)
+    assert "unknown config section 'qualty' (did you mean quality?)" in err
+    assert "unknown config key 'repetition.max_dup_line_fraction' (did you mean repetition.max_dup_line_frac?)" in err
+    assert not (tmp_path / "out").exists()
+
+
+def _minimal_finished_run(path: Path) -> Path:
+    """An OUT whose manifest records the run's config (all that `rethreshold` reads before deciding)."""
+    path.mkdir()
+    (path / "manifest.json").write_text(json.dumps({"config": load_config(), "shards": [], "stages": None}))
+    return path
+
+
+@pytest.mark.parametrize("command", ["run", "config", "rethreshold", "decontam-index"])
+def test_every_command_that_loads_config_validates_it(tmp_path, capsys, command):
+    bad = ["--set", "dedup.threshold=high"]
+    out = tmp_path / "out"
+    argv = {
+        "run": ["run", "--input", f"web={INPUT}", "--output", str(out), *bad],
+        "config": ["config", "show", *bad],
+        "rethreshold": ["rethreshold", str(_minimal_finished_run(tmp_path / "run")), "--output", str(out), *bad],
+        "decontam-index": ["decontam-index", "--evalset", f"gsm8k={EVAL}", "--output", str(out), *bad],
+    }[command]
+    assert main(argv) == 2
+    assert "dedup.threshold: expected a number, got 'high'" in _one_line_error(capsys)
+    assert not out.exists()
