@@ -133,6 +133,29 @@ def _check_inputs_exist(inputs, dry_run: bool) -> int:
     return total
 
 
+def _check_decontam_index(path: str | None, cfg: dict[str, Any], beam_flags: Sequence[str], dry_run: bool) -> None:
+    """Fail fast, before any compute, on a `--decontam-index` that is missing, not an index, or built for another n.
+
+    Only the index's directory and metadata are read. A remote index in a dry run is left alone (no credentials).
+    """
+    if not path:
+        return
+    from curation.decontam import IndexFormatError, check_index_meta, read_index_meta
+    from pipelines.io import is_remote, open_binary
+
+    if dry_run and is_remote(path):
+        return
+    try:
+        with open_binary(path, beam_flags) as fh:
+            meta = read_index_meta(fh)
+        check_index_meta(meta, cfg["decontaminate"])
+    except (IndexFormatError, ConfigError) as exc:
+        raise UsageError(f"--decontam-index {path}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any filesystem error means the run could not use the index
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"--decontam-index {path}: cannot read it: {reason}") from None
+
+
 def _prepare_output(out: str, overwrite: bool) -> None:
     from pipelines.io import clear_output, output_nonempty
 
@@ -170,6 +193,7 @@ def execute_run(
     # A dry run or a template build executes nothing: no output is touched and no stats exist after it.
     dry_run = has_flag(beam_flags, "dry_run") or has_flag(beam_flags, "template_location")
     input_bytes = _check_inputs_exist(inputs, dry_run)
+    _check_decontam_index(decontam_index, cfg, beam_flags, dry_run)
     output = absolute_local(output).rstrip("/")
     if not dry_run:
         _prepare_output(output, overwrite)
@@ -239,12 +263,22 @@ def cmd_stats(args: argparse.Namespace, extra: list[str]) -> int:
 
     if extra:
         raise UsageError(f"unknown option {extra[0]!r}")
+    path = f"{args.out.rstrip('/')}/stats.json"
     try:
-        text = read_text(f"{args.out.rstrip('/')}/stats.json")
+        text = read_text(path)
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is corrupt: not UTF-8 text") from None
     except Exception:  # noqa: BLE001
         raise UsageError(f"no stats.json under {args.out} (is it a finished run?)") from None
-    stats = json.loads(text)
-    print(json.dumps(stats, indent=2, sort_keys=True) if args.json else render_funnel(stats))
+    try:
+        stats = json.loads(text)
+        if not isinstance(stats, dict):
+            raise TypeError(f"a JSON {type(stats).__name__}, not an object")
+        shown = json.dumps(stats, indent=2, sort_keys=True) if args.json else render_funnel(stats)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        raise UsageError(f"{path} is corrupt or not a curation stats file ({type(exc).__name__}: {reason})") from None
+    print(shown)
     return EXIT_OK
 
 
@@ -265,15 +299,10 @@ def cmd_rethreshold(args: argparse.Namespace, extra: list[str]) -> int:
         manifest = json.loads(read_text(f"{src}/manifest.json"))
     except Exception:  # noqa: BLE001
         raise UsageError(f"no manifest.json under {args.out} (is it a finished run?)") from None
-    cfg = load_config(args.config, args.overrides) if args.config else None
-    base = manifest["config"]
-    if cfg is None:
-        from curation.config import apply_override, validate
-
-        cfg = json.loads(json.dumps(base))
-        for assignment in args.overrides:
-            apply_override(cfg, assignment)
-        validate(cfg)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("config"), dict):
+        raise UsageError(f"{args.out}/manifest.json holds no run configuration")
+    # The run's own config is the base; --config and --set change it (keys added since are filled from defaults).
+    cfg = load_config(args.config, args.overrides, base=manifest["config"])
     from pipelines.read import InputSpec
 
     sources = sorted(

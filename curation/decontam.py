@@ -28,6 +28,7 @@ import io
 import json
 import time
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -520,6 +521,38 @@ def save_index(index: DecontamIndex, stream: BinaryIO) -> None:
     )
 
 
+INDEX_ARRAYS = (
+    *("hashes", "items", "item_ngrams", "item_benchmark", "item_ids", "fuzzy_hashes", "fuzzy_items"),
+    *("seed_hashes", "seed_items", "seed_pos", "item_words", "item_word_start"),
+    *("short_hashes", "short_items", "short_lengths", "title_keys", "title_benchmarks", "meta"),
+)
+
+
+def read_index_meta(stream: BinaryIO) -> dict[str, Any]:
+    """An index file's metadata (format version, n-gram size, counts), read without loading its arrays.
+
+    Cheap on any size of index: the `.npz` is a zip, so only its directory and the small `meta` member are read.
+    """
+    try:
+        if not stream.seekable():
+            stream = io.BytesIO(stream.read())
+        with zipfile.ZipFile(stream) as archive:
+            arrays = {name.removesuffix(".npy") for name in archive.namelist()}
+            missing = [name for name in INDEX_ARRAYS if name not in arrays]
+            if missing:
+                raise IndexFormatError(f"not a decontamination index: no {missing[0]!r} array")
+            with archive.open("meta.npy") as fh:
+                meta = json.loads(str(np.lib.format.read_array(fh, allow_pickle=False)))
+    except IndexFormatError:
+        raise
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as exc:
+        raise IndexFormatError(f"not a decontamination index: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        version = meta.get("format_version") if isinstance(meta, dict) else None
+        raise IndexFormatError(f"index format {version} != {FORMAT_VERSION}; rebuild it with this version")
+    return meta
+
+
 def load_index(stream: BinaryIO | bytes) -> DecontamIndex:
     """Read an index written by `save_index` (from bytes or a binary stream)."""
     data = stream if isinstance(stream, bytes | bytearray) else stream.read()
@@ -562,10 +595,17 @@ def validate_section(section: Mapping[str, Any]) -> None:
 
 def check_compatible(index: DecontamIndex, section: Mapping[str, Any]) -> None:
     """Fail early on a bad section or when the run config asks for an n the index was not built with."""
+    check_index_meta({"ngram": index.n}, section)
+
+
+def check_index_meta(meta: Mapping[str, Any], section: Mapping[str, Any]) -> None:
+    """`check_compatible` for an index known only by its metadata (`read_index_meta`), before any run."""
     validate_section(section)
     n = int(section["ngram"])
-    if n != index.n:
-        raise IndexFormatError(f"decontaminate.ngram={n} but the index was built with ngram={index.n}; rebuild it")
+    if n != int(meta["ngram"]):
+        raise IndexFormatError(
+            f"decontaminate.ngram={n} but the index was built with ngram={meta['ngram']}; rebuild it"
+        )
 
 
 # --- matching ----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import BinaryIO
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -52,3 +54,12 @@ def read_text(path: str) -> str:
     """Whole file as UTF-8 text from any filesystem."""
     with FileSystems.open(path) as f:
         return f.read().decode("utf-8")
+
+
+def open_binary(path: str, beam_flags: Sequence[str] = ()) -> BinaryIO:
+    """Open a file's raw bytes on any filesystem; `beam_flags` carry object-store settings (endpoint, region)."""
+    if is_remote(path) and beam_flags:
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        FileSystems.set_options(PipelineOptions(list(beam_flags)))
+    return FileSystems.open(path, compression_type="uncompressed")

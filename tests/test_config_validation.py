@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import ast
+import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from curation import config_schema
 from curation.cli import main
 from curation.config import STAGES, ConfigError, default_config, load_config
-from curation.decontam import fuzzy_kind, validate_section
+from curation.decontam import IndexFormatError, check_index_meta, fuzzy_kind, read_index_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -113,7 +115,7 @@ def test_library_entry_points_reject_an_incomplete_section():
     section = default_config()["decontaminate"]
     del section["policy"]
     with pytest.raises(ConfigError, match="decontaminate: missing policy"):
-        validate_section(section)
+        check_index_meta({"ngram": 13}, section)
 
 
 # --- one error class per case, through `curation run` -------------------------------------------------------
@@ -192,3 +194,111 @@ def test_every_command_that_loads_config_validates_it(tmp_path, capsys, command)
     assert main(argv) == 2
     assert "dedup.threshold: expected a number, got 'high'" in _one_line_error(capsys)
     assert not out.exists()
+
+
+def test_rethreshold_without_a_recorded_config_is_a_usage_error(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text(json.dumps({"shards": []}))
+    assert main(["rethreshold", str(run), "--output", str(tmp_path / "out")]) == 2
+    assert "holds no run configuration" in _one_line_error(capsys)
+
+
+# --- --decontam-index checked up front ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def indexes(tmp_path_factory):
+    """Real indexes of 40 GSM8K test items: one with the default 13-grams, one built with 8-grams."""
+    root = tmp_path_factory.mktemp("indexes")
+    built = {}
+    for name, extra in (("n13", []), ("n8", ["--set", "decontaminate.ngram=8"])):
+        built[name] = root / f"{name}.npz"
+        assert main(["decontam-index", "--evalset", f"gsm8k={EVAL}", "--output", str(built[name]), *extra]) == 0
+    return built
+
+
+def test_index_metadata_is_read_without_the_arrays(indexes):
+    with open(indexes["n13"], "rb") as fh:
+        meta = read_index_meta(fh)
+    assert meta["ngram"] == 13 and meta["items"] == len(EVAL.read_text("utf-8").splitlines())
+    check_index_meta(meta, default_config()["decontaminate"])
+    with open(indexes["n8"], "rb") as fh, pytest.raises(IndexFormatError, match="built with ngram=8"):
+        check_index_meta(read_index_meta(fh), default_config()["decontaminate"])
+
+
+def _other_npz(path: Path) -> Path:
+    with open(path, "wb") as fh:
+        np.savez(fh, hashes=np.arange(3, dtype=np.uint64))
+    return path
+
+
+BAD_INDEXES = {
+    "missing": (lambda tmp, idx: tmp / "no-such-index.npz", "cannot read it"),
+    "not an index": (lambda tmp, idx: _write(tmp / "junk.npz", EVAL.read_bytes()), "not a decontamination index"),
+    "truncated": (
+        lambda tmp, idx: _write(tmp / "cut.npz", idx["n13"].read_bytes()[: idx["n13"].stat().st_size // 2]),
+        "not a decontamination index",
+    ),
+    "other arrays": (lambda tmp, idx: _other_npz(tmp / "other.npz"), "not a decontamination index: no 'items'"),
+    "other n-gram size": (lambda tmp, idx: idx["n8"], "decontaminate.ngram=13 but the index was built with ngram=8"),
+}
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("case", list(BAD_INDEXES))
+def test_a_bad_decontam_index_is_one_line_exit_2_before_any_output(tmp_path, capsys, indexes, case):
+    make, message = BAD_INDEXES[case]
+    index = make(tmp_path, indexes)
+    out = tmp_path / "out"
+    assert main(["run", "--input", f"web={INPUT}", "--output", str(out), "--decontam-index", str(index)]) == 2
+    err = _one_line_error(capsys)
+    assert f"--decontam-index {index}:" in err and message in err
+    assert not out.exists()
+
+
+def test_read_index_meta_reads_a_non_seekable_stream(indexes):
+    class Stream(io.RawIOBase):
+        def __init__(self, data: bytes):
+            self.inner = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, b) -> int:
+            data = self.inner.read(len(b))
+            b[: len(data)] = data
+            return len(data)
+
+    meta = read_index_meta(io.BufferedReader(Stream(indexes["n13"].read_bytes())))
+    assert meta["ngram"] == 13
+
+
+# --- curation stats on a broken stats.json ------------------------------------------------------------------
+
+BAD_STATS = {
+    "truncated JSON": (b'{"sources": {"web": ', "is corrupt"),
+    "not an object": (b"[1, 2, 3]", "is corrupt"),
+    "not a stats file": (b'{"hello": 1}', "is corrupt"),
+    "not UTF-8": (b"\xff\xfe\x00garbage", "is corrupt"),
+}
+
+
+STATS_CASES = [(case, flag) for case in BAD_STATS for flag in ([], ["--json"])]
+
+
+@pytest.mark.parametrize(("case", "json_flag"), [c for c in STATS_CASES if c != ("not a stats file", ["--json"])])
+def test_stats_on_a_corrupt_stats_json_prints_one_line(tmp_path, capsys, case, json_flag):
+    content, message = BAD_STATS[case]
+    (tmp_path / "stats.json").write_bytes(content)
+    assert main(["stats", str(tmp_path), *json_flag]) == 2
+    assert message in _one_line_error(capsys)
+
+
+def test_stats_without_stats_json_prints_one_line(tmp_path, capsys):
+    assert main(["stats", str(tmp_path / "nothing")]) == 2
+    assert "no stats.json under" in _one_line_error(capsys)
