@@ -59,21 +59,29 @@ OVERRIDABLE = tuple(name for name, field in Source.model_fields.items() if not f
 
 
 class Extract(Section):
+    """HTML main-text extraction (web WARC responses, HTML news)."""
+
     backend: Literal[extract.BACKENDS] = key("main-text extractor for HTML documents")
     fallback_backend: Literal[extract.BACKENDS] | None = key("second extractor when the first finds too little")
     fallback_min_chars: Count = key("retry with the fallback below this many characters")
 
 
 class WikipediaReader(Section):
+    """MediaWiki dump reader options."""
+
     namespaces: list[int] = key("MediaWiki namespaces kept (0 = articles)")
 
 
 class CodeReader(Section):
+    """Code repository archive reader options."""
+
     max_file_bytes: Positive = key("code files larger than this are skipped while reading")
     vendored_dirs: list[str] = key("directory names whose files are skipped as vendored")
 
 
 class Readers(Section):
+    """Engineering input limits of the readers (not from the paper)."""
+
     max_document_bytes: Positive = key("a larger record or file is skipped as read.too_large")
     spool_memory_bytes: Count = key("archives are spooled in memory up to this size, on disk beyond")
     max_archive_bytes: Positive = key("a larger archive becomes a Failure")
@@ -82,6 +90,8 @@ class Readers(Section):
 
 
 class Language(Section):
+    """Language identification and the language filter."""
+
     backend: Literal[langid.BACKENDS] = key("language-ID backend")
     model_path: str | None = key("another fastText LID model file; null = the packaged lid.176.ftz")
     keep: list[str] = key("language labels kept (empty = any language)")
@@ -89,6 +99,8 @@ class Language(Section):
 
 
 class Quality(Section):
+    """Gopher quality rules (Rae et al. 2021, A.1.1): drop when outside."""
+
     min_words: Count = key("fewer words: dropped")
     max_words: Count = key("more words: dropped")
     min_mean_word_length: Number = key("shorter mean word length: dropped")
@@ -110,6 +122,8 @@ class Quality(Section):
 
 
 class Repetition(Section):
+    """Gopher repetition rules (Table A1): drop when above."""
+
     max_dup_para_frac: Fraction = key("share of duplicate paragraphs above which a document is dropped")
     max_dup_para_char_frac: Fraction = key("share of characters in duplicate paragraphs")
     max_dup_line_frac: Fraction = key("share of duplicate lines")
@@ -127,6 +141,8 @@ class Repetition(Section):
 
 
 class Content(Section):
+    """URL-domain and word blocklists, the open stand-in for SafeSearch."""
+
     domain_blocklist: str | None = key("file of blocked URL domains; null = the packaged list")
     word_blocklist: str | None = key("file of blocked words; null = the packaged list")
     block_url_domains: bool = key("drop a document whose URL host or a parent domain is listed")
@@ -135,6 +151,8 @@ class Content(Section):
 
 
 class Code(Section):
+    """Code-file rules of the code source."""
+
     allowed_licenses: list[str] = key("SPDX licence ids accepted (lower case)")
     require_license: bool = key("drop files whose metadata names no licence")
     max_file_bytes: Positive = key("larger files: dropped")
@@ -146,6 +164,8 @@ class Code(Section):
 
 
 class Dedup(Section):
+    """Exact and MinHash LSH near-duplicate removal across all sources."""
+
     exact: bool = key("remove exact duplicates (normalised text)")
     near: bool = key("remove MinHash near-duplicates")
     ngram: Positive = key("word n-gram size of the near-dedup shingles")
@@ -172,6 +192,8 @@ class Dedup(Section):
 
 
 class Decontaminate(Section):
+    """Test-set decontamination against a prebuilt n-gram index."""
+
     ngram: Positive = key("word n-gram size of the index (fixed when the index is built)")
     policy: Literal["overlap", "jaccard"] = key("overlap = shared n-grams (GPT-3), jaccard = the paper's rule")
     min_matched_ngrams: Positive = key("overlap: n-grams shared with one eval item that flag a document")
@@ -196,6 +218,8 @@ class Decontaminate(Section):
 
 
 class Output(Section):
+    """Output shard sizes and Parquet settings."""
+
     docs_per_shard: Positive = key("target rows per output shard")
     row_group_rows: Positive = key("rows per Parquet row group")
     compression: Literal["zstd", "snappy", "gzip", "brotli", "lz4", "none"] = key("Parquet compression codec")
@@ -237,10 +261,10 @@ def check_config(cfg: Mapping[str, Any]) -> None:
     problems: list[str] = []
     for name, spec in cfg["sources"].items():
         for stage in OVERRIDABLE:
-            override = spec.get(stage)
-            if override:
+            changes = spec.get(stage)
+            if changes:
                 try:
-                    SECTIONS[stage].model_validate({**cfg[stage], **override})
+                    SECTIONS[stage].model_validate({**cfg[stage], **changes})
                 except ValidationError as exc:
                     problems.append(_one_line(exc.errors(), (stage,), prefix=("sources", name)))
     if problems:
