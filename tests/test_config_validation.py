@@ -18,8 +18,8 @@ from curation.decontam import IndexFormatError, check_index_meta, fuzzy_kind, re
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
-EVAL = DATA / "decontam" / "gsm8k_test_head40.jsonl"  # real GSM8K items, also a real JSONL input
-INPUT = EVAL
+EVAL = DATA / "decontam" / "gsm8k_test_head40.jsonl"  # 40 real GSM8K test items
+INPUT = DATA / "readers" / "news" / "lee.cor"  # a real input file: every case here must stop before reading it
 
 
 def _one_line_error(capsys) -> str:
@@ -157,7 +157,7 @@ ERRORS = [
 @pytest.mark.parametrize(("args", "expected"), ERRORS, ids=[" ".join(a) for a, _ in ERRORS])
 def test_config_mistakes_exit_2_with_one_line_before_any_output(tmp_path, capsys, args, expected):
     out = tmp_path / "out"
-    assert main(["run", "--input", f"web={INPUT}", "--output", str(out), *args]) == 2
+    assert main(["run", "--input", f"news:lines={INPUT}", "--output", str(out), *args]) == 2
     err = _one_line_error(capsys)
     for text in expected:
         assert text in err
@@ -167,7 +167,9 @@ def test_config_mistakes_exit_2_with_one_line_before_any_output(tmp_path, capsys
 def test_a_config_file_with_a_misspelled_section_or_key(tmp_path, capsys):
     path = tmp_path / "mine.yaml"
     path.write_text("qualty:\n  min_words: 10\nrepetition:\n  max_dup_line_fraction: 0.5\n")
-    assert main(["run", "--input", f"web={INPUT}", "--output", str(tmp_path / "out"), "--config", str(path)]) == 2
+    assert (
+        main(["run", "--input", f"news:lines={INPUT}", "--output", str(tmp_path / "out"), "--config", str(path)]) == 2
+    )
     err = _one_line_error(capsys)
     assert "unknown config section 'qualty' (did you mean quality?)" in err
     assert "unknown config key 'repetition.max_dup_line_fraction' (did you mean repetition.max_dup_line_frac?)" in err
@@ -186,7 +188,7 @@ def test_every_command_that_loads_config_validates_it(tmp_path, capsys, command)
     bad = ["--set", "dedup.threshold=high"]
     out = tmp_path / "out"
     argv = {
-        "run": ["run", "--input", f"web={INPUT}", "--output", str(out), *bad],
+        "run": ["run", "--input", f"news:lines={INPUT}", "--output", str(out), *bad],
         "config": ["config", "show", *bad],
         "rethreshold": ["rethreshold", str(_minimal_finished_run(tmp_path / "run")), "--output", str(out), *bad],
         "decontam-index": ["decontam-index", "--evalset", f"gsm8k={EVAL}", "--output", str(out), *bad],
@@ -255,7 +257,7 @@ def test_a_bad_decontam_index_is_one_line_exit_2_before_any_output(tmp_path, cap
     make, message = BAD_INDEXES[case]
     index = make(tmp_path, indexes)
     out = tmp_path / "out"
-    assert main(["run", "--input", f"web={INPUT}", "--output", str(out), "--decontam-index", str(index)]) == 2
+    assert main(["run", "--input", f"news:lines={INPUT}", "--output", str(out), "--decontam-index", str(index)]) == 2
     err = _one_line_error(capsys)
     assert f"--decontam-index {index}:" in err and message in err
     assert not out.exists()
