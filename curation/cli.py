@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_decontam_index_parser(sub)
+    from curation.training_cli import add_training_parsers
+
+    add_training_parsers(sub)
     return parser
 
 
