@@ -94,3 +94,42 @@ def gcs_bucket(gcs_server, monkeypatch) -> str:
 
 
 # ---- end runners/cloud fixtures ------------------------------------------------------------------------------
+
+# ---- training fixtures: one curated demo run, a small tokenizer trained on it, its tokenized export ----------
+
+
+@pytest.fixture(scope="session")
+def curated_demo(tmp_path_factory):
+    """A finished `curation demo` output (built once per test session)."""
+    from pipeline_helpers import run_cli
+
+    out = tmp_path_factory.mktemp("training") / "demo"
+    assert run_cli("demo", "--output", out) == 0
+    if not (out / "_SUCCESS").exists():
+        # A run path that predates the output commit protocol (pipelines/outputs.py) writes no marker.
+        (out / "_SUCCESS").touch()
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_tokenizer(curated_demo, tmp_path_factory):
+    """A 1,000-piece SentencePiece model trained on the demo run by `curation tokenizer train`."""
+    from pipeline_helpers import run_cli
+
+    model = tmp_path_factory.mktemp("tokenizer") / "demo.model"
+    args = ("tokenizer", "train", curated_demo, "--output", model, "--vocab-size", "1000", "--mixture", "chinchilla")
+    assert run_cli(*args, "--renormalize") == 0
+    return model
+
+
+@pytest.fixture(scope="session")
+def tokenized_demo(curated_demo, demo_tokenizer, tmp_path_factory):
+    """`curation tokenize` of the demo run with the demo tokenizer."""
+    from pipeline_helpers import run_cli
+
+    tok = tmp_path_factory.mktemp("tokenized") / "TOK"
+    assert run_cli("tokenize", curated_demo, "--tokenizer", demo_tokenizer, "--output", tok) == 0
+    return tok
+
+
+# ---- end training fixtures -------------------------------------------------------------------------------
