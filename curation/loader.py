@@ -66,12 +66,11 @@ def feistel_permute(i: np.ndarray, n: int, key: int, rounds: int = 4) -> np.ndar
             left, right = right, left ^ (f & mask)
         return (left << h) | right
 
-    with np.errstate(over="ignore"):
-        x = once(np.asarray(i, dtype=np.uint64))
+    x = once(np.atleast_1d(np.asarray(i, dtype=np.uint64)))
+    out_of_range = x >= np.uint64(n)
+    while out_of_range.any():
+        x[out_of_range] = once(x[out_of_range])
         out_of_range = x >= np.uint64(n)
-        while out_of_range.any():
-            x[out_of_range] = once(x[out_of_range])
-            out_of_range = x >= np.uint64(n)
     return x.astype(np.int64)
 
 
@@ -86,25 +85,25 @@ class _SourceStream:
     first_window: int
     num_windows: int
 
-    def gather(self, windows: np.ndarray, length: int, eos: int, out: np.ndarray) -> None:
-        """Copy the tokens of `windows` (window numbers in the stream) into the rows of `out`."""
+    def locate(self, windows: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(shard, offset in shard, fits in that shard) of each window's first token."""
         positions = windows * length
-        shard_of = np.searchsorted(self.starts, positions, side="right") - 1
-        for row, (pos, k) in enumerate(zip(positions.tolist(), shard_of.tolist(), strict=True)):
-            off = pos - int(self.starts[k])
-            arr = self.arrays[k]
-            if off + length <= len(arr):
-                out[row] = arr[off : off + length]
-                continue
-            filled = 0
-            while filled < length and k < len(self.arrays):
-                arr = self.arrays[k]
-                take = min(length - filled, len(arr) - off)
-                out[row, filled : filled + take] = arr[off : off + take]
-                filled += take
-                k += 1
-                off = 0
-            out[row, filled:] = eos
+        shard = np.searchsorted(self.starts, positions, side="right") - 1
+        offset = positions - self.starts[shard]
+        fits = positions + length <= self.starts[shard + 1]
+        return shard, offset, fits
+
+    def copy_spanning(self, shard: int, offset: int, length: int, eos: int, row: np.ndarray) -> None:
+        """Copy a window that crosses shard ends (or the stream's end, filled with end tokens) into `row`."""
+        filled = 0
+        while filled < length and shard < len(self.arrays):
+            arr = self.arrays[shard]
+            take = min(length - filled, len(arr) - offset)
+            row[filled : filled + take] = arr[offset : offset + take]
+            filled += take
+            shard += 1
+            offset = 0
+        row[filled:] = eos
 
 
 def read_manifest(tok_dir: str | Path) -> dict[str, Any]:
@@ -152,6 +151,11 @@ class TokenLoader:
         self._thresholds = np.array([min(int(c * 2.0**64), 2**64 - 1) for c in cum], dtype=np.uint64)
         self._u0 = np.uint64(_key64("mixture", self.seed))
         self._streams = [self._open_source(manifest, s) for s in self.sources]
+        self._arrays = [stream.arrays for stream in self._streams]
+        self._keys: dict[tuple[int, int], int] = {}
+        # Rows planned at once (a multiple of the batch size); each thread plans into its own chunk.
+        self._chunk_rows = self.batch_size * max(1, 8192 // self.batch_size)
+        self._chunk: dict[str, Any] | None = None
         self._state = {"rows": 0, "consumed": dict.fromkeys(self.sources, 0)}
         self._delivered = self._copy_state(self._state)
         self._queue: queue.Queue | None = None
@@ -191,30 +195,67 @@ class TokenLoader:
 
     # ---- batches ---------------------------------------------------------------------------------------
 
-    def _make_batch(self, state: dict[str, Any]) -> np.ndarray:
-        """The batch following `state`, advancing `state` in place."""
-        b, length = self.batch_size, self.seq_len + 1
-        rows = np.arange(state["rows"], state["rows"] + b, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            u = self._u0 + rows * _GOLDEN
-        which = np.searchsorted(self._thresholds, u, side="right")
-        out = np.empty((b, length), dtype=np.int32)
+    def _plan(self, state: Mapping[str, Any], rows: int) -> dict[str, Any]:
+        """Where the next `rows` rows come from: source, shard, offset per row (vectorised, done in chunks)."""
+        length = self.seq_len + 1
+        r = np.arange(state["rows"], state["rows"] + rows, dtype=np.uint64)
+        # uint64 array arithmetic wraps modulo 2^64 (the Weyl sequence), silently for arrays.
+        which = np.searchsorted(self._thresholds, self._u0 + r * _GOLDEN, side="right")
+        shard = np.empty(rows, dtype=np.int64)
+        offset = np.empty(rows, dtype=np.int64)
+        fits = np.empty(rows, dtype=bool)
+        consumed = dict(state["consumed"])
         for k, stream in enumerate(self._streams):
             picked = np.flatnonzero(which == k)
             if not len(picked):
                 continue
-            taken = state["consumed"][stream.name]
-            idx = taken + np.arange(len(picked), dtype=np.int64)
+            idx = consumed[stream.name] + np.arange(len(picked), dtype=np.int64)
             epoch, within = np.divmod(idx, stream.num_windows)
             windows = np.empty(len(picked), dtype=np.int64)
             for e in np.unique(epoch).tolist():
                 sel = epoch == e
-                key = _key64(self.seed, stream.name, e, "windows")
-                windows[sel] = stream.first_window + feistel_permute(within[sel], stream.num_windows, key)
-            block = np.empty((len(picked), length), dtype=np.int32)
-            stream.gather(windows, length, self.eos_id, block)
-            out[picked] = block
-            state["consumed"][stream.name] = taken + len(picked)
+                windows[sel] = stream.first_window + feistel_permute(within[sel], stream.num_windows, self._key(k, e))
+            shard[picked], offset[picked], fits[picked] = stream.locate(windows, length)
+            consumed[stream.name] += len(picked)
+        return {
+            "start": int(state["rows"]),
+            "source": which.tolist(),
+            "shard": shard.tolist(),
+            "offset": offset.tolist(),
+            "fits": fits.tolist(),
+            "which": which,
+        }
+
+    def _key(self, k: int, epoch: int) -> int:
+        key = self._keys.get((k, epoch))
+        if key is None:
+            key = self._keys[(k, epoch)] = _key64(self.seed, self.sources[k], epoch, "windows")
+        return key
+
+    def _make_batch(self, state: dict[str, Any]) -> np.ndarray:
+        """The batch following `state`, advancing `state` in place."""
+        b, length = self.batch_size, self.seq_len + 1
+        plan = self._chunk
+        if plan is None or not plan["start"] <= state["rows"] < plan["start"] + len(plan["source"]):
+            plan = self._chunk = self._plan(state, self._chunk_rows)
+        lo = state["rows"] - plan["start"]
+        out = np.empty((b, length), dtype=np.int32)
+        arrays, streams = self._arrays, self._streams
+        for row, k, sh, off, fit in zip(
+            range(b),
+            plan["source"][lo : lo + b],
+            plan["shard"][lo : lo + b],
+            plan["offset"][lo : lo + b],
+            plan["fits"][lo : lo + b],
+            strict=True,
+        ):
+            if fit:
+                out[row] = arrays[k][sh][off : off + length]
+            else:
+                streams[k].copy_spanning(sh, off, length, self.eos_id, out[row])
+        counts = np.bincount(plan["which"][lo : lo + b], minlength=len(streams))
+        for k, stream in enumerate(streams):
+            state["consumed"][stream.name] += int(counts[k])
         state["rows"] += b
         return out
 
