@@ -111,7 +111,7 @@ def build_plan(
         if u <= 0 and w > 0:
             warnings.append(f"{s}: weighted {w:.1%} but the corpus holds no {s} tokens")
         elif e > max_epochs:
-            warnings.append(f"{s}: {e:.2f} epochs exceeds the cap of {max_epochs:g}")
+            warnings.append(f"{s}: {_epochs(e)} epochs exceeds the cap of {max_epochs:g}")
         sw = suggested.get(s, 0.0)
         rows.append(
             {
@@ -134,7 +134,7 @@ def build_plan(
         if feasible
         else f"infeasible: the corpus holds {unique_total:.4g} unique tokens, fewer than the budget / cap "
         f"({train_tokens / max_epochs:.4g}); suggested weights are proportional to unique tokens (every source "
-        f"repeated {train_tokens / unique_total:.2f} times, the smallest possible maximum)"
+        f"repeated {_epochs(train_tokens / unique_total)} times, the smallest possible maximum)"
         if unique_total > 0
         else "infeasible: the corpus holds no tokens"
     )
@@ -208,20 +208,24 @@ def _fmt(x: float | None) -> str:
     return f"{x:.3g}"
 
 
+def _epochs(e: float | None) -> str:
+    if e is None:
+        return "inf"
+    return f"{e:.2f}" if e < 1000 else _fmt(e)
+
+
 def render_plan(plan: Mapping[str, Any]) -> str:
     """The plan as a plain-text table with its warnings, objective and formulas."""
     lines = [
         f"plan: {_fmt(plan['train_tokens'])} training tokens, mixture {plan['mixture']}, cap {plan['max_epochs']:g} epochs"
     ]
-    head = f"{'source':<12}{'unique':>10}{'weight':>9}{'drawn':>10}{'epochs':>9}  {'suggested':>9}{'epochs':>9}"
+    head = f"{'source':<12}{'unique':>10}{'weight':>9}{'drawn':>10}{'epochs':>10}  {'suggested':>10}{'epochs':>10}"
     lines += [head, "-" * len(head)]
     for r in plan["rows"]:
-        e = "inf" if r["epochs"] is None else f"{r['epochs']:.2f}"
-        se = "inf" if r["suggested_epochs"] is None else f"{r['suggested_epochs']:.2f}"
-        flag = " !" if r["over_cap"] else ""
+        flag = "  over the cap" if r["over_cap"] else ""
         lines.append(
             f"{r['source']:<12}{_fmt(r['unique_tokens']):>10}{r['weight']:>9.1%}{_fmt(r['tokens_drawn']):>10}"
-            f"{e:>9}  {r['suggested_weight']:>9.1%}{se:>9}{flag}"
+            f"{_epochs(r['epochs']):>10}  {r['suggested_weight']:>10.1%}{_epochs(r['suggested_epochs']):>10}{flag}"
         )
     for w in plan["warnings"]:
         lines.append(f"warning: {w}")
