@@ -45,6 +45,9 @@ RUN pip install --no-cache-dir \
         "trafilatura==2.3.1" \
         "mwparserfromhell==0.7.2" \
         "rich==15.0.0" \
+        "sentencepiece==0.2.3" \
+        "tokenizers==0.23.3" \
+        "anyio==4.16.0" \
         "babel==2.18.0" \
         "brotli==1.2.1" \
         "click==8.5.1" \
@@ -52,6 +55,13 @@ RUN pip install --no-cache-dir \
         "courlan==1.4.0" \
         "dateparser==1.5.0" \
         "fasttext-predict==0.9.2.4" \
+        "filelock==4.3.1" \
+        "fsspec==2026.9.0" \
+        "h11==0.16.0" \
+        "hf-xet==1.8.0" \
+        "httpcore2==2.16.2" \
+        "httpx2==2.16.2" \
+        "huggingface-hub==2.4.0" \
         "htmldate==1.11.0" \
         "justext==3.0.2" \
         "lxml==6.1.3" \
@@ -62,6 +72,7 @@ RUN pip install --no-cache-dir \
         "robust-downloader==0.0.2" \
         "tld==0.13.2" \
         "tqdm==4.70.1" \
+        "truststore==0.10.5" \
         "tzlocal==5.4.5" \
     && pip install --no-cache-dir --no-deps "fasttext==0.9.3"
 
