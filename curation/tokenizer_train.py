@@ -10,6 +10,7 @@ config's `tokenizer:` section.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import io
 import json
 from collections import Counter
@@ -86,20 +87,23 @@ def choose_sample(
     notes = list(mix.notes)
     for source, weight in mix.weights.items():
         budget = int(weight * cap)
-        ranked: list[tuple[float, str, str]] = []
+        # The smallest-rank documents whose bytes reach the budget, kept in a heap so memory stays near the
+        # budget however large the source: the largest-rank member leaves while the rest still reach it.
+        heap: list[tuple[float, str, str, int]] = []
+        used = 0
         for path in shards[source]:
             table = pq.read_table(path, columns=["id", "text"])
             for doc_id, text in zip(table.column("id").to_pylist(), table.column("text").to_pylist(), strict=True):
-                if text:
-                    ranked.append((_rank(doc_id, seed), doc_id, text))
-        ranked.sort()
-        used = 0
-        for _, _, text in ranked:
-            if used >= budget:
-                break
-            texts.append(text)
-            used += len(text.encode("utf-8", "surrogatepass"))
-            took_docs[source] = took_docs.get(source, 0) + 1
+                if not text:
+                    continue
+                size = len(text.encode("utf-8", "surrogatepass"))
+                heapq.heappush(heap, (-_rank(doc_id, seed), doc_id, text, size))
+                used += size
+                while heap and used - heap[0][3] >= budget:
+                    used -= heapq.heappop(heap)[3]
+        chosen = sorted(heap, reverse=True)
+        texts.extend(text for _, _, text, _ in chosen)
+        took_docs[source] = len(chosen)
         took_bytes[source] = used
         if used < budget:
             notes.append(
