@@ -225,6 +225,40 @@ class Output(Section):
     compression: Literal["zstd", "snappy", "gzip", "brotli", "lz4", "none"] = key("Parquet compression codec")
 
 
+class Tokenizer(Section):
+    """`curation tokenizer train`: SentencePiece settings and the training sample."""
+
+    vocab_size: Positive = key("pieces in the vocabulary (Gopher: 32,000)")
+    model_type: Literal["bpe", "unigram"] = key("SentencePiece model type")
+    normalization: Literal["nfkc", "identity", "nmt_nfkc", "nfkc_cf", "nmt_nfkc_cf"] = key(
+        "SentencePiece normalisation rule"
+    )
+    byte_fallback: bool = key("unknown characters become UTF-8 byte pieces, so no text is lost")
+    split_digits: bool = key("every digit is a piece of its own")
+    character_coverage: Fraction = key(
+        "share of characters that get pieces of their own (lowered for small vocabularies)"
+    )
+    sample_bytes: Positive = key("training text cap, split across sources by the mixture weights")
+    max_sentence_bytes: Positive = key("longer lines are cut into pieces of this size for training")
+    seed: int = key("seeds the document choice (a hash of seed + document id)")
+    num_threads: Positive = key("training threads")
+
+
+class Tokenize(Section):
+    """`curation tokenize`: the export's per-document limits."""
+
+    max_document_bytes: Positive = key("larger documents are dead-lettered to TOK/failed/")
+    batch_docs: Positive = key("documents per encode call")
+
+
+class Mixture(Section):
+    """Source sampling weights for `plan`, the loader and tokenizer training."""
+
+    default: str = key("the preset used when none is named")
+    max_epochs: Number = key("`plan` warns above this many epochs of a source")
+    presets: dict[str, dict[str, Number]] = key("named mixtures: source -> share of training tokens")
+
+
 class Config(Section):
     """The whole configuration: one field per top-level section of default.yaml."""
 
@@ -240,6 +274,9 @@ class Config(Section):
     dedup: Dedup = key("exact and MinHash near-duplicate removal")
     decontaminate: Decontaminate = key("test-set decontamination")
     output: Output = key("output shards")
+    tokenizer: Tokenizer = key("tokenizer training")
+    tokenize: Tokenize = key("the tokenized export")
+    mixture: Mixture = key("source mixtures")
 
 
 SECTIONS: dict[str, type[Section]] = {
@@ -314,11 +351,9 @@ def _paths(model: type[BaseModel], prefix: tuple[str, ...]) -> Iterator[str]:
     for name, field in model.model_fields.items():
         if not field.is_required():
             continue
-        ann = _unwrap(field.annotation)
-        if get_origin(ann) is dict:
-            ann, prefix_here = _unwrap(get_args(ann)[1]), (*prefix, name, "*")
-        else:
-            prefix_here = (*prefix, name)
+        ann, prefix_here = _unwrap(field.annotation), (*prefix, name)
+        while get_origin(ann) is dict:  # user maps, possibly nested (mixture.presets.<preset>.<source>)
+            ann, prefix_here = _unwrap(get_args(ann)[1]), (*prefix_here, "*")
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             yield from _paths(ann, prefix_here)
         else:

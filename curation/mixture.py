@@ -33,7 +33,7 @@ class Mixture:
 
 def presets(cfg: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """The named mixtures of the config's `mixture.presets`."""
-    return {name: dict(w) for name, w in ((cfg.get("mixture") or {}).get("presets") or {}).items()}
+    return {name: dict(w) for name, w in cfg["mixture"]["presets"].items()}
 
 
 def _check_weights(name: str, weights: Mapping[str, Any]) -> dict[str, float]:
@@ -64,9 +64,7 @@ def resolve_mixture(spec: str | Mapping[str, Any] | None, cfg: Mapping[str, Any]
     `None` selects the config's `mixture.default` preset.
     """
     if spec is None:
-        spec = (cfg.get("mixture") or {}).get("default")
-        if spec is None:
-            raise MixtureError("no mixture given and the config names no mixture.default")
+        spec = cfg["mixture"]["default"]
     if isinstance(spec, Mapping):
         return Mixture("custom", _check_weights("custom", spec))
     named = presets(cfg)

@@ -192,7 +192,7 @@ def plan_for_output(
     cfg = cfg if cfg is not None else load_config()
     unique = manifest_source_tokens(tok_dir)
     mix = resolve_mixture(mixture, cfg)
-    cap = float(max_epochs if max_epochs is not None else (cfg.get("mixture") or {}).get("max_epochs", 4))
+    cap = float(max_epochs if max_epochs is not None else cfg["mixture"]["max_epochs"])
     notes = [
         f"corpus source {s} is not in mixture {mix.name!r}: not drawn" for s in sorted(unique) if s not in mix.weights
     ]

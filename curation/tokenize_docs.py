@@ -87,9 +87,9 @@ def tokenize_shard(
     cfg: Mapping[str, Any],
 ) -> ShardResult:
     """Tokenize the shard whose bytes are `data` and whose OUT manifest entry is `entry`."""
-    tcfg = cfg.get("tokenize") or {}
-    max_bytes = int(tcfg.get("max_document_bytes", 16 * 2**20))
-    batch_docs = max(1, int(tcfg.get("batch_docs", 256)))
+    tcfg = cfg["tokenize"]
+    max_bytes = int(tcfg["max_document_bytes"])
+    batch_docs = int(tcfg["batch_docs"])
     source, location = str(entry["source"]), str(entry["path"])
     vocab, eos = tokenizer.vocab_size, tokenizer.eos_id
     expected = entry.get("sha256")

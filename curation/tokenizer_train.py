@@ -55,8 +55,8 @@ def data_shards(out_dir: Path) -> dict[str, list[Path]]:
     except (OSError, ValueError) as exc:
         raise TrainError(f"no readable manifest.json under {out_dir}: {exc}") from None
     shards: dict[str, list[Path]] = {}
-    for e in manifest.get("shards") or manifest.get("files") or []:
-        if e.get("kind") == "data" and e.get("rows", 1):
+    for e in manifest.get("shards") or []:
+        if e.get("kind") == "data":
             shards.setdefault(e["source"], []).append(out_dir / e["path"])
     return {s: sorted(p) for s, p in sorted(shards.items())}
 
@@ -73,14 +73,14 @@ def choose_sample(
     Within a source, documents are taken in order of a seeded hash of their id until the source's byte budget
     is spent, so the sample is the same on every machine and for any sharding of the same documents.
     """
-    tcfg = cfg.get("tokenizer") or {}
+    tcfg = cfg["tokenizer"]
     out = Path(out_dir)
     shards = data_shards(out)
     if not shards:
         raise TrainError(f"{out_dir} holds no kept documents to train a tokenizer on")
     mix = align_to_sources(resolve_mixture(mixture, cfg), shards, renormalize)
-    cap = int(sample_bytes if sample_bytes is not None else tcfg.get("sample_bytes", 100_000_000))
-    seed = int(tcfg.get("seed", 0))
+    cap = int(sample_bytes if sample_bytes is not None else tcfg["sample_bytes"])
+    seed = int(tcfg["seed"])
     texts: list[str] = []
     took_bytes: dict[str, int] = {}
     took_docs: dict[str, int] = {}
@@ -170,8 +170,8 @@ def train_sentencepiece(sample: Sample, cfg: Mapping[str, Any], vocab_size: int 
     """Train on the sample; returns the `.model` bytes (deterministic for the same sample and settings)."""
     import sentencepiece as spm
 
-    tcfg = cfg.get("tokenizer") or {}
-    vocab = int(vocab_size if vocab_size is not None else tcfg.get("vocab_size", 32000))
+    tcfg = cfg["tokenizer"]
+    vocab = int(vocab_size if vocab_size is not None else tcfg["vocab_size"])
     minimum = _RESERVED + 1
     if vocab < minimum:
         raise TrainError(
@@ -179,25 +179,25 @@ def train_sentencepiece(sample: Sample, cfg: Mapping[str, Any], vocab_size: int 
         )
     if not sample.texts:
         raise TrainError("the sample holds no text")
-    max_bytes = int(tcfg.get("max_sentence_bytes", 4192))
-    coverage = character_coverage(sample.texts, vocab, float(tcfg.get("character_coverage", 0.9995)))
+    max_bytes = int(tcfg["max_sentence_bytes"])
+    coverage = character_coverage(sample.texts, vocab, float(tcfg["character_coverage"]))
     model = io.BytesIO()
     try:
         spm.SentencePieceTrainer.train(
             sentence_iterator=_lines(sample.texts, max_bytes),
             model_writer=model,
             vocab_size=vocab,
-            model_type=str(tcfg.get("model_type", "bpe")),
-            normalization_rule_name=str(tcfg.get("normalization", "nfkc")),
-            byte_fallback=bool(tcfg.get("byte_fallback", True)),
-            split_digits=bool(tcfg.get("split_digits", True)),
+            model_type=str(tcfg["model_type"]),
+            normalization_rule_name=str(tcfg["normalization"]),
+            byte_fallback=bool(tcfg["byte_fallback"]),
+            split_digits=bool(tcfg["split_digits"]),
             remove_extra_whitespaces=False,
             allow_whitespace_only_pieces=True,
             character_coverage=coverage,
             max_sentence_length=max_bytes,
             input_sentence_size=0,
             shuffle_input_sentence=False,
-            num_threads=int(tcfg.get("num_threads", 1)),
+            num_threads=int(tcfg["num_threads"]),
             unk_id=0,
             bos_id=1,
             eos_id=2,

@@ -158,7 +158,7 @@ def run_tokenize(
             "flat": "flat/<source>/part-*.bin + .idx: Megatron-LM MMIDIDX v1 (one sequence per document, end token "
             "appended to every document); the .bin alone is a nanoGPT-style raw token stream",
         },
-        "config": {"tokenize": dict(cfg.get("tokenize") or {})},
+        "config": {"tokenize": dict(cfg["tokenize"])},
     }
     options = PipelineOptions(list(beam_flags))
     with beam.Pipeline(options=options) as p:
