@@ -1,4 +1,4 @@
-"""`curation` command line: run, demo, stats, config show, rethreshold, inspect.
+"""`curation` command line: run, demo, stats, config show, rethreshold, inspect, report.
 
 Exit codes: 0 run completed (dead letters allowed), 1 pipeline failure, 2 usage error.
 The Beam side is imported lazily so `curation config show` and `curation stats` start fast.
@@ -85,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--removed", action="store_true", help="example removed documents per rule, with signals")
     inspect.add_argument("--reason", help="with --removed: only this rule (e.g. quality.stop_words)")
     inspect.add_argument("--top", type=int, default=5, help="clusters (--dedup) or examples per rule (--removed)")
+
+    report = sub.add_parser("report", help="write a self-contained HTML report of a finished run")
+    report.add_argument("out", metavar="OUT")
+    report.add_argument("--output", metavar="HTML", help="where to write the page (default OUT/report.html)")
+    report.add_argument("--baseline", metavar="OTHER_OUT", help="another finished run to compare with, rule by rule")
+    report.add_argument(
+        "--decontam-index", metavar="INDEX", help="the run's decontamination index: rates per benchmark"
+    )
+    report.add_argument(
+        "--sample-rows", type=int, default=20000, help="rows read per source and outcome (default 20000)"
+    )
 
     try:
         from curation.decontam_cli import add_decontam_index_parser
@@ -501,6 +512,39 @@ def cmd_plan(args: argparse.Namespace, extra: list[str]) -> int:
 # ---- end training output ---------------------------------------------------------------------------------
 
 
+def _finished_run(path: str, option: str) -> Path:
+    """A local run folder with its summary files, or a usage error naming the option."""
+    out = Path(path)
+    if not out.is_dir():
+        raise UsageError(f"{option} {path} is not a run output folder")
+    missing = [name for name in ("stats.json", "manifest.json") if not (out / name).is_file()]
+    if missing:
+        raise UsageError(f"{option} {path} is not a finished run (no {' or '.join(missing)})")
+    return out
+
+
+def cmd_report(args: argparse.Namespace, extra: list[str]) -> int:
+    """Write the HTML report of a finished run (its own files only: nothing is recomputed)."""
+    if extra:
+        raise UsageError(f"unknown option {extra[0]!r}")
+    if args.sample_rows < 1:
+        raise UsageError(f"--sample-rows must be at least 1, got {args.sample_rows}")
+    out = _finished_run(args.out, "OUT")
+    baseline = _finished_run(args.baseline, "--baseline") if args.baseline else None
+    index = Path(args.decontam_index) if args.decontam_index else None
+    if index is not None and not index.is_file():
+        raise UsageError(f"--decontam-index {index} does not exist")
+    from curation.report.page import ReportError, build_report
+
+    output = Path(args.output) if args.output else out / "report.html"
+    try:
+        build_report(out, output, baseline=baseline, decontam_index=index, sample_rows=args.sample_rows)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"report: {output} ({output.stat().st_size / 1e6:.1f} MB)")
+    return EXIT_OK
+
+
 COMMANDS = {
     "run": cmd_run,
     "demo": cmd_demo,
@@ -508,6 +552,7 @@ COMMANDS = {
     "config": cmd_config,
     "rethreshold": cmd_rethreshold,
     "inspect": cmd_inspect,
+    "report": cmd_report,
 }
 
 

@@ -33,7 +33,7 @@ def _member_texts(out_dir: Path, ids: set[str]) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _sentences(text: str) -> list[str]:
+def sentence_units(text: str) -> list[str]:
     """Sentence-like units (split after . ! ? ; and at line breaks): shifts and edits stay local."""
     units = []
     for line in text.splitlines():
@@ -48,7 +48,7 @@ def _wrapped(units: list[str]) -> list[str]:
 
 def side_by_side(left: str, right: str, max_lines: int = MAX_DIFF_LINES) -> str:
     """Two texts in two columns aligned sentence by sentence (difflib); `|` changed, `<`/`>` one side only."""
-    a, b = _sentences(left), _sentences(right)
+    a, b = sentence_units(left), sentence_units(right)
     rows: list[str] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":

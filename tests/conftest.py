@@ -133,3 +133,17 @@ def tokenized_demo(curated_demo, demo_tokenizer, tmp_path_factory):
 
 
 # ---- end training fixtures -------------------------------------------------------------------------------
+# ---- demo run: one `curation demo` output shared by the whole session (inspect, report) -------------------
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory):
+    """A finished `curation demo` run (built once per session; tests must not modify it)."""
+    from curation.cli import main
+
+    out = tmp_path_factory.mktemp("demo") / "demo-out"
+    assert main(["demo", "--output", str(out)]) == 0
+    return out
+
+
+# ---- end demo run -------------------------------------------------------------------------------------------

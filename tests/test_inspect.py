@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from pipeline_helpers import read_docs, run_cli
 
-
-@pytest.fixture(scope="module")
-def demo_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("inspect") / "demo"
-    assert run_cli("demo", "--output", out) == 0
-    return out
+# `demo_out` is the session-wide demo run of conftest.py.
 
 
 def test_removed_examples_name_every_rule_with_its_signals(demo_out, capsys):

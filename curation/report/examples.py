@@ -1,0 +1,200 @@
+"""Examples per removal rule with the signal values that decided, and kept documents closest to each cut."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from curation.report.collect import KEPT, SIGNAL_PREFIX, Sample
+from curation.report.sample import fetch_rows, shard_files
+from curation.report.thresholds import (
+    NON_SIGNAL_RULES,
+    RULES,
+    Bound,
+    bounds,
+    fails,
+    format_number,
+    signal_of,
+    stage_section,
+)
+
+SNIPPET_CHARS = 400
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _spread(key: str) -> str:
+    """A stable pseudo-random order (so examples are not all from the first shard), same on every run."""
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+
+def _snippet(text: str | None) -> str:
+    """The start of a text on one line, control characters shown as U+FFFD."""
+    words = _CONTROL.sub("\ufffd", " ".join((text or "").split()))
+    return words[:SNIPPET_CHARS] + ("…" if len(words) > SNIPPET_CHARS else "") if words else "(no text)"
+
+
+def reason_totals(stats: Mapping[str, Any]) -> list[tuple[str, int, dict[str, int]]]:
+    """Every removal reason with its documents over all sources (largest first) and per source."""
+    totals: dict[str, dict[str, int]] = {}
+    for source, s in stats["sources"].items():
+        for reason, v in s["removed"]["by_reason"].items():
+            totals.setdefault(reason, {})[source] = v["docs"]
+    return sorted(((r, sum(v.values()), v) for r, v in totals.items()), key=lambda t: (-t[1], t[0]))
+
+
+def deciding_signals(reason: str, row: Mapping[str, Any], cfg: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Signals of the rule with their value, bound and whether they fail it (for this row's source)."""
+    section = stage_section(cfg, reason.split(".", 1)[0], row["source"])
+    if reason == "language.not_kept":
+        keep = ", ".join(section.get("keep") or [])
+        score = row.get(SIGNAL_PREFIX + "language.score")
+        value = f"{row.get('language')}" + (f" (score {format_number(score)})" if score is not None else "")
+        return [{"signal": "language", "value": value, "bound": f"not in [{keep}]", "fails": True}]
+    out = []
+    for rule in RULES:
+        if rule.reason != reason:
+            continue
+        name = signal_of(rule, section)
+        value = row.get(SIGNAL_PREFIX + name)
+        if value is None:
+            continue
+        marks = bounds(rule, cfg, [row["source"]])
+        failing = [b for b in marks if fails(value, b)]
+        shown = failing or marks
+        out.append(
+            {
+                "signal": name,
+                "value": format_number(value),
+                "bound": " / ".join(("< " if b.kind == "min" else "> ") + format_number(b.value) for b in shown)
+                if shown
+                else "= 1",
+                "fails": bool(failing) or (rule.is_flag and value > 0),
+            }
+        )
+    return out
+
+
+def _stage_signals(reason: str, row: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The other stored signals of the rule's stage (context for the deciding one)."""
+    prefix = SIGNAL_PREFIX + reason.split(".", 1)[0] + "."
+    return [
+        (k.removeprefix(SIGNAL_PREFIX), format_number(v))
+        for k, v in sorted(row.items())
+        if k.startswith(prefix) and v is not None and not k.endswith("_repeats")
+    ]
+
+
+def _scan_removed(out: Path, reason: str, limit: int) -> list[dict[str, Any]]:
+    """Rows of a rule absent from the sample: a filtered scan that stops after `limit` matches."""
+    files = shard_files(out, "removed")
+    if not files:
+        return []
+    dataset = ds.dataset(files, format="parquet")
+    columns = [
+        c for c in ("id", "source", "reason", "language", "signals", "text", "meta") if c in dataset.schema.names
+    ]
+    table = dataset.scanner(columns=columns, filter=pc.field("reason") == reason).head(limit)
+    rows = []
+    for r in table.to_pylist():
+        signals = r.pop("signals") or {}
+        rows.append({**r, "outcome": r.pop("reason"), **{SIGNAL_PREFIX + k: v for k, v in signals.items()}})
+    return rows
+
+
+def _matched_spans(out: Path, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The strongest match (benchmark, item, span) of each given document in decontam/matches.parquet."""
+    path = out / "decontam" / "matches.parquet"
+    if not ids or not path.is_file():
+        return {}
+    table = pq.read_table(path, filters=[("id", "in", sorted(set(ids)))])
+    best: dict[str, dict[str, Any]] = {}
+    for row in table.to_pylist():
+        if row["id"] not in best or (row["matched_ngrams"] or 0) > (best[row["id"]]["matched_ngrams"] or 0):
+            best[row["id"]] = row
+    return best
+
+
+def _borderline(sample_rows: list[dict], reason: str, cfg: Mapping[str, Any], limit: int) -> list[dict[str, Any]]:
+    """Kept rows whose signal for the rule is closest to one of its bounds (they passed it narrowly)."""
+    rule = next((r for r in RULES if r.reason == reason and not r.is_flag), None)
+    if rule is None:
+        return []
+    scored = []
+    for row in sample_rows:
+        if row["outcome"] != KEPT:
+            continue
+        name = signal_of(rule, stage_section(cfg, rule.stage, row["source"]))
+        value = row.get(SIGNAL_PREFIX + name)
+        if value is None:
+            continue
+        marks: list[Bound] = bounds(rule, cfg, [row["source"]])
+        gaps = [abs(value - b.value) / (abs(b.value) or 1.0) for b in marks]
+        if gaps:
+            scored.append((min(gaps), _spread(row["id"]), row))
+    return [row for _, _, row in sorted(scored, key=lambda t: (t[0], t[1]))[:limit]]
+
+
+def examples_section(
+    out: Path, sample: Sample, stats: Mapping[str, Any], cfg: Mapping[str, Any], per_rule: int = 3, borderline: int = 2
+) -> list[dict[str, Any]]:
+    """Per removal rule (largest first): its count, example removed documents and borderline kept ones."""
+    rows = sample.rows()
+    by_reason: dict[str, list[dict]] = {}
+    for row in rows:
+        if row["kind"] == "removed":
+            by_reason.setdefault(row["outcome"], []).append(row)
+    chosen: dict[str, list[dict]] = {}
+    near: dict[str, list[dict]] = {}
+    for reason, _, _ in reason_totals(stats):
+        picked = sorted(by_reason.get(reason, []), key=lambda r: _spread(r["id"]))[:per_rule]
+        chosen[reason] = picked or _scan_removed(out, reason, per_rule)
+        near[reason] = _borderline(rows, reason, cfg, borderline)
+    locations = [
+        (r["_path"], r["_group"], r["_row"])
+        for group in (*chosen.values(), *near.values())
+        for r in group
+        if "_path" in r
+    ]
+    fetched = fetch_rows(locations, ["text", "meta"])
+    spans = _matched_spans(
+        out, [r["id"] for reason, group in chosen.items() if reason.startswith("decontaminate.") for r in group]
+    )
+    sections = []
+    for reason, total, per_source in reason_totals(stats):
+        entries = []
+        for kind, group in (("removed", chosen[reason]), ("kept", near[reason])):
+            for row in group:
+                extra = fetched.get((row.get("_path"), row.get("_group"), row.get("_row")), row)
+                meta = json.loads(extra.get("meta") or "{}")
+                entries.append(
+                    {
+                        "kind": kind,
+                        "id": row["id"],
+                        "source": row["source"],
+                        "deciding": deciding_signals(reason, row, cfg),
+                        "context": _stage_signals(reason, row),
+                        "language": row.get("language"),
+                        "duplicate_of": meta.get("duplicate_of"),
+                        "match": spans.get(row["id"]) if kind == "removed" else None,
+                        "snippet": _snippet(extra.get("text")),
+                    }
+                )
+        sections.append(
+            {
+                "reason": reason,
+                "documents": total,
+                "per_source": per_source,
+                "explanation": NON_SIGNAL_RULES.get(reason),
+                "removed": [e for e in entries if e["kind"] == "removed"],
+                "borderline": [e for e in entries if e["kind"] == "kept"],
+            }
+        )
+    return sections
