@@ -513,10 +513,21 @@ def cmd_plan(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _finished_run(path: str, option: str) -> Path:
-    """A local run folder with its summary files, or a usage error naming the option."""
+    """A local finished run folder, or a usage error naming the option.
+
+    An output written under the commit protocol (it carries the tool's marker) must be committed
+    (`_SUCCESS`); an output from before that protocol needs its stats.json and manifest.json.
+    """
+    from pipelines.outputs import MARKER, OutputError, require_complete
+
     out = Path(path)
     if not out.is_dir():
         raise UsageError(f"{option} {path} is not a run output folder")
+    if (out / MARKER).exists():
+        try:
+            require_complete(str(out))
+        except OutputError as exc:
+            raise UsageError(f"{option}: {exc}") from None
     missing = [name for name in ("stats.json", "manifest.json") if not (out / name).is_file()]
     if missing:
         raise UsageError(f"{option} {path} is not a finished run (no {' or '.join(missing)})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,6 +22,7 @@ from curation.report.page import build_report
 from curation.report.thresholds import RULES, bounds, signal_of, stage_section
 from curation.schema import row_to_document
 from filters.registry import decide
+from pipelines.outputs import MARKER, SUCCESS
 
 REPO = Path(__file__).resolve().parents[1]
 GSM8K = REPO / "tests" / "data" / "decontam" / "gsm8k_test_head40.jsonl"
@@ -304,3 +306,11 @@ def test_report_cli_writes_into_the_run_by_default_and_rejects_non_runs(whatif_o
     assert "not a finished run" in capsys.readouterr().err
     assert run_cli("report", whatif_out, "--baseline", tmp_path / "missing") == 2
     assert run_cli("report", whatif_out, "--sample-rows", "0") == 2
+    capsys.readouterr()
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(whatif_out, unfinished)
+    (unfinished / MARKER).write_text("{}")  # written under the commit protocol, never committed
+    assert run_cli("report", unfinished) == 2
+    assert "unfinished output" in capsys.readouterr().err
+    (unfinished / SUCCESS).write_text("")
+    assert run_cli("report", unfinished, "--output", tmp_path / "r.html") == 0

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from curation.report.collect import SIGNAL_PREFIX, Sample
+from curation.report.collect import Sample
 from curation.report.funnel import funnel_table
-from curation.report.sample import shard_files
+from curation.report.sample import fetch_rows, find_rows, flat_signals, shard_files
 
 CANDIDATES = 200  # documents per rule looked up in the other run
 EXAMPLES = 3
@@ -91,31 +91,20 @@ def outcomes_by_id(out: Path, ids: list[str]) -> dict[str, str]:
 
 
 def _removed_rows(out: Path, reason: str, limit: int) -> list[dict[str, Any]]:
-    """Up to `limit` removed rows of a rule (id, source, signals), stopping the scan early."""
-    files = shard_files(out, "removed")
-    if not files:
-        return []
-    table = (
-        ds.dataset(files, format="parquet")
-        .scanner(columns=["id", "source", "signals"], filter=pc.field("reason") == reason)
-        .head(limit)
-    )
-    return [
-        {"id": r["id"], "source": r["source"], **{SIGNAL_PREFIX + k: v for k, v in (r["signals"] or {}).items()}}
-        for r in table.to_pylist()
-    ]
+    """Up to `limit` removed rows of a rule (id, source, signals), found through the `reason` column alone."""
+    locations = find_rows(shard_files(out, "removed"), "reason", reason, limit)
+    return [flat_signals(v) for v in fetch_rows(locations, ["id", "source", "signals"]).values()]
 
 
 def changed_documents(out: Path, baseline: Path, sample: Sample, rules: list[str]) -> dict[str, dict[str, list[dict]]]:
     """Per changed rule: documents it removes here but not in the baseline, and the other way round."""
-    removed_here: dict[str, list[dict]] = {}
-    for row in sample.rows():
-        if (
-            row["kind"] == "removed"
-            and row["outcome"] in rules
-            and len(removed_here.get(row["outcome"], [])) < CANDIDATES
-        ):
-            removed_here.setdefault(row["outcome"], []).append(row)
+    table = sample.table
+    removed = table.filter(pc.equal(table.column("kind"), "removed")) if table.num_rows else table
+    removed_here = {
+        rule: removed.filter(pc.equal(removed.column("outcome"), rule)).slice(0, CANDIDATES).to_pylist()
+        for rule in rules
+        if removed.num_rows
+    }
     out_rows: dict[str, dict[str, list[dict]]] = {}
     for rule in rules:
         here = removed_here.get(rule, [])

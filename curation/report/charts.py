@@ -35,7 +35,7 @@ def _vl_version() -> str | None:
 
 def to_svg(chart: alt.TopLevelMixin) -> str:
     """Static SVG of a chart (rendered in-process by vl-convert; no browser, no network)."""
-    spec = chart.to_dict()
+    spec = chart.to_dict(validate=False)  # the specs are built here, not typed by users: skip jsonschema
     spec["config"] = {**CONFIG, **spec.get("config", {})}
     return vl_convert.vegalite_to_svg(spec, vl_version=_vl_version())
 

@@ -33,10 +33,6 @@ class Sample:
         """Signal names present in the sample."""
         return sorted(c.removeprefix(SIGNAL_PREFIX) for c in self.table.column_names if c.startswith(SIGNAL_PREFIX))
 
-    def rows(self) -> list[dict]:
-        """The sample as dicts (bounded by the budget)."""
-        return self.table.to_pylist()
-
 
 def _group_table(group, kind: str, source: str) -> pa.Table:
     """One row group's sampled columns, signals flattened to `signal:<name>` columns."""

@@ -16,10 +16,13 @@ NO_LANGUAGE = "(not identified)"
 
 def language_rows(sample: Sample) -> list[dict[str, Any]]:
     """Rows `source, language, kind, count, total`: the top languages of each source, the rest as `other`."""
-    counts: Counter[tuple[str, str, str]] = Counter(
-        (r["source"], r["language"] or NO_LANGUAGE, r["kind"])
-        for r in sample.table.select(["source", "language", "kind"]).to_pylist()
-    )
+    table = sample.table
+    if table.num_rows == 0:
+        return []
+    grouped = table.select(["source", "language", "kind"]).group_by(["source", "language", "kind"], use_threads=False)
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for r in grouped.aggregate([([], "count_all")]).to_pylist():
+        counts[(r["source"], r["language"] or NO_LANGUAGE, r["kind"])] += r["count_all"]
     rows = []
     for source in sorted({s for s, _, _ in counts}):
         totals = Counter()

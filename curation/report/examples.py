@@ -9,12 +9,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from curation.report.collect import KEPT, SIGNAL_PREFIX, Sample
-from curation.report.sample import fetch_rows, shard_files
+from curation.report.sample import fetch_rows, find_rows, flat_signals, shard_files
 from curation.report.thresholds import (
     NON_SIGNAL_RULES,
     RULES,
@@ -93,19 +94,14 @@ def _stage_signals(reason: str, row: Mapping[str, Any]) -> list[tuple[str, str]]
 
 
 def _scan_removed(out: Path, reason: str, limit: int) -> list[dict[str, Any]]:
-    """Rows of a rule absent from the sample: a filtered scan that stops after `limit` matches."""
-    files = shard_files(out, "removed")
-    if not files:
-        return []
-    dataset = ds.dataset(files, format="parquet")
-    columns = [
-        c for c in ("id", "source", "reason", "language", "signals", "text", "meta") if c in dataset.schema.names
-    ]
-    table = dataset.scanner(columns=columns, filter=pc.field("reason") == reason).head(limit)
+    """Rows of a rule absent from the sample, found through the `reason` column alone."""
+    locations = find_rows(shard_files(out, "removed"), "reason", reason, limit)
+    fetched = fetch_rows(locations, ["id", "source", "reason", "language", "signals"])
     rows = []
-    for r in table.to_pylist():
-        signals = r.pop("signals") or {}
-        rows.append({**r, "outcome": r.pop("reason"), **{SIGNAL_PREFIX + k: v for k, v in signals.items()}})
+    for (path, group, row), values in fetched.items():
+        values = flat_signals(values)
+        outcome = values.pop("reason")
+        rows.append({**values, "outcome": outcome, "_path": path, "_group": group, "_row": row})
     return rows
 
 
@@ -122,23 +118,37 @@ def _matched_spans(out: Path, ids: list[str]) -> dict[str, dict[str, Any]]:
     return best
 
 
-def _borderline(sample_rows: list[dict], reason: str, cfg: Mapping[str, Any], limit: int) -> list[dict[str, Any]]:
+def _rows(table: pa.Table, indices: list[int]) -> list[dict[str, Any]]:
+    """Only the chosen rows of a sample table as dicts."""
+    return table.take(pa.array(indices, pa.int64())).to_pylist() if indices else []
+
+
+def _spread_pick(table: pa.Table, limit: int) -> list[dict[str, Any]]:
+    """`limit` rows of a table in the stable pseudo-random order of their ids."""
+    ids = table.column("id").to_pylist()
+    return _rows(table, sorted(range(len(ids)), key=lambda i: _spread(ids[i]))[:limit])
+
+
+def _borderline(kept: pa.Table, reason: str, cfg: Mapping[str, Any], limit: int) -> list[dict[str, Any]]:
     """Kept rows whose signal for the rule is closest to one of its bounds (they passed it narrowly)."""
     rule = next((r for r in RULES if r.reason == reason and not r.is_flag), None)
-    if rule is None:
+    if rule is None or kept.num_rows == 0:
         return []
     scored = []
-    for row in sample_rows:
-        if row["outcome"] != KEPT:
+    for source in sorted(set(kept.column("source").unique().to_pylist())):
+        part = kept.filter(pc.equal(kept.column("source"), source))
+        column = SIGNAL_PREFIX + signal_of(rule, stage_section(cfg, rule.stage, source))
+        marks: list[Bound] = bounds(rule, cfg, [source])
+        if column not in part.column_names or not marks:
             continue
-        name = signal_of(rule, stage_section(cfg, rule.stage, row["source"]))
-        value = row.get(SIGNAL_PREFIX + name)
-        if value is None:
-            continue
-        marks: list[Bound] = bounds(rule, cfg, [row["source"]])
-        gaps = [abs(value - b.value) / (abs(b.value) or 1.0) for b in marks]
-        if gaps:
-            scored.append((min(gaps), _spread(row["id"]), row))
+        values = part.column(column).to_numpy(zero_copy_only=False).astype(float)
+        gaps = np.min([np.abs(values - b.value) / (abs(b.value) or 1.0) for b in marks], axis=0)
+        order = [i for i in np.argsort(gaps, kind="stable")[: limit * 4].tolist() if not np.isnan(gaps[i])]
+        ids = part.column("id").take(pa.array(order, pa.int64())).to_pylist() if order else []
+        scored += [
+            (float(gaps[i]), _spread(doc_id), row)
+            for i, doc_id, row in zip(order, ids, _rows(part, order), strict=True)
+        ]
     return [row for _, _, row in sorted(scored, key=lambda t: (t[0], t[1]))[:limit]]
 
 
@@ -146,17 +156,16 @@ def examples_section(
     out: Path, sample: Sample, stats: Mapping[str, Any], cfg: Mapping[str, Any], per_rule: int = 3, borderline: int = 2
 ) -> list[dict[str, Any]]:
     """Per removal rule (largest first): its count, example removed documents and borderline kept ones."""
-    rows = sample.rows()
-    by_reason: dict[str, list[dict]] = {}
-    for row in rows:
-        if row["kind"] == "removed":
-            by_reason.setdefault(row["outcome"], []).append(row)
+    table = sample.table
+    kind = table.column("kind") if table.num_rows else pa.array([], pa.string())
+    removed = table.filter(pc.equal(kind, "removed")) if table.num_rows else table
+    kept = table.filter(pc.equal(kind, KEPT)) if table.num_rows else table
     chosen: dict[str, list[dict]] = {}
     near: dict[str, list[dict]] = {}
     for reason, _, _ in reason_totals(stats):
-        picked = sorted(by_reason.get(reason, []), key=lambda r: _spread(r["id"]))[:per_rule]
-        chosen[reason] = picked or _scan_removed(out, reason, per_rule)
-        near[reason] = _borderline(rows, reason, cfg, borderline)
+        of_rule = removed.filter(pc.equal(removed.column("outcome"), reason)) if removed.num_rows else removed
+        chosen[reason] = _spread_pick(of_rule, per_rule) if of_rule.num_rows else _scan_removed(out, reason, per_rule)
+        near[reason] = _borderline(kept, reason, cfg, borderline)
     locations = [
         (r["_path"], r["_group"], r["_row"])
         for group in (*chosen.values(), *near.values())

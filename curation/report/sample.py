@@ -98,3 +98,27 @@ def fetch_rows(locations: Sequence[tuple[str, int, int]], columns: Sequence[str]
         for row, values in zip(sorted(set(rows)), table.to_pylist(), strict=True):
             out[(path, group, row)] = values
     return out
+
+
+def find_rows(files: Sequence[str], column: str, value: str, limit: int) -> list[tuple[str, int, int]]:
+    """Locations `(path, row group, row)` of the first `limit` rows whose `column` equals `value`.
+
+    Reads only that column, one row group at a time, and stops as soon as enough rows are found.
+    """
+    found: list[tuple[str, int, int]] = []
+    for path in files:
+        pf = pq.ParquetFile(path)
+        if column not in pf.schema_arrow.names:
+            continue
+        for group in range(pf.metadata.num_row_groups):
+            hits = pc.indices_nonzero(pc.equal(pf.read_row_group(group, columns=[column]).column(0), value))
+            found += [(path, group, int(i)) for i in hits.to_pylist()[: limit - len(found)]]
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def flat_signals(row: dict) -> dict:
+    """A fetched row with its `signals` struct spread into `signal:<name>` keys (as in the sample)."""
+    signals = row.pop("signals", None) or {}
+    return {**row, **{f"signal:{k}": v for k, v in signals.items()}}

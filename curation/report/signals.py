@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pyarrow.compute as pc
 
 from curation.report.collect import KEPT, SIGNAL_PREFIX, Sample
 from curation.report.thresholds import Bound, Rule, bounds, format_number, rules_by_signal
@@ -39,13 +40,12 @@ def signal_histogram(
     column = SIGNAL_PREFIX + name
     if column not in table.column_names:
         return None
-    values = table.column(column).to_numpy(zero_copy_only=False)
-    outcome = np.asarray(table.column("outcome").to_pylist(), dtype=object)
-    present = ~np.isnan(values.astype(float))
-    if not present.any():
+    present = table.filter(pc.is_valid(table.column(column)))  # documents the signal was measured on
+    if present.num_rows == 0:
         return None
-    values, outcome = values[present].astype(float), outcome[present]
-    srcs = sorted(set(np.asarray(table.column("source").to_pylist(), dtype=object)[present]))
+    values = present.column(column).to_numpy(zero_copy_only=False).astype(float)
+    outcome = present.column("outcome").to_numpy(zero_copy_only=False)
+    srcs = set(present.column("source").unique().to_pylist())
     marks: list[Bound] = bounds(rule, cfg, [s for s in sources if s in srcs]) if rule and not rule.is_flag else []
     edges, log = _edges(values, [b.value for b in marks])
     index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)  # outliers: edge bins
@@ -79,7 +79,7 @@ def signal_histogram(
         "bins": bins,
         "thresholds": thresholds,
         "log": log,
-        "documents": int(present.sum()),
+        "documents": present.num_rows,
         "removed_here": int((label == THIS).sum()),
         "clipped_above": int((values > edges[-1]).sum()),
     }
