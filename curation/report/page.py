@@ -203,7 +203,7 @@ def _cluster_chart(dedup: dict[str, Any] | None) -> Markup | None:
 
 
 def _decontam_chart(decontam: dict[str, Any] | None) -> Markup | None:
-    rows = [r for r in (decontam or {}).get("rows", []) if r["items"] is not None or r["items_found"]]
+    rows = [r for r in decontam["rows"] if r["items"] is not None or r["items_found"]] if decontam else []
     if not rows:
         return None
     percent = all(r["rate"] is not None for r in rows)
