@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import html as htmllib
 import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
@@ -20,6 +21,8 @@ HTML_CONTENT_TYPE = "text/html"
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _LINK_OR_META_RE = re.compile(r"<(?:link|meta)\b[^>]*>", re.IGNORECASE)
 _ATTR_RE = re.compile(r"""([A-Za-z_:][-\w:.]*)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""")
+_TITLE_RE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_TAG_RE = re.compile(r"<[^>]*>")
 _HTTP_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 # WHATWG: these labels are decoded as their supersets by browsers, so pages labelled with them use them.
@@ -105,12 +108,27 @@ def page_url(html: str) -> str | None:
     return None
 
 
+def page_title(html: str) -> str | None:
+    """The page's title from `<title>` (entities decoded, whitespace collapsed), else `<meta property=og:title>`."""
+    head = html[:65536]
+    match = _TITLE_RE.search(head)
+    title = " ".join(htmllib.unescape(_TAG_RE.sub(" ", match.group(1))).split()) if match else ""
+    if not title:
+        for tag in _LINK_OR_META_RE.findall(head):
+            attrs = _attributes(tag)
+            if attrs.get("property", "").lower() == "og:title":
+                title = " ".join(htmllib.unescape(attrs.get("content", "")).split())
+                break
+    return title[:1000] or None
+
+
 def read_html(
     stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
 ) -> Iterator[Document | Failure]:
     """One HTML file (.html, .htm, optionally compressed) -> one document holding the decoded raw HTML.
 
-    The URL comes from the page's canonical link / og:url (a saved page has no other record of it).
+    The URL comes from the page's canonical link / og:url (a saved page has no other record of it), the title
+    from its `<title>` or og:title.
     """
     opts = reader_options(options)
     limit = int(opts["max_document_bytes"])
@@ -126,4 +144,11 @@ def read_html(
     meta = {"content_type": HTML_CONTENT_TYPE, "encoding": encoding, "path": file.relpath}
     if url:
         meta["url"] = url
-    yield Document(id=make_id(file.source, file.relpath, 0), source=file.source, text=text, url=url, meta=meta)
+    yield Document(
+        id=make_id(file.source, file.relpath, 0),
+        source=file.source,
+        text=text,
+        url=url,
+        title=page_title(text),
+        meta=meta,
+    )

@@ -13,7 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
 from curation.readers.base import SourceFile
-from curation.readers.html import HTML_CONTENT_TYPE, charset_from_content_type, decode_html
+from curation.readers.html import HTML_CONTENT_TYPE, charset_from_content_type, decode_html, page_title
 from curation.readers.options import reader_options
 from curation.readers.text import STREAM_ERRORS, decode_text, normalize_newlines, read_capped, too_large_document
 from curation.schema import Document, Failure, make_id
@@ -102,7 +102,7 @@ def record_to_document(record: ArcWarcRecord, file: SourceFile, offset: int, lim
         return Document(id=doc_id, source=file.source, text="", url=url, meta=meta, reason="read.non_html")
     text, encoding = decode_html(body, charset_from_content_type(content_type))
     meta.update(content_type=HTML_CONTENT_TYPE, encoding=encoding)
-    return Document(id=doc_id, source=file.source, text=text, url=url, meta=meta)
+    return Document(id=doc_id, source=file.source, text=text, url=url, title=page_title(text), meta=meta)
 
 
 def read_warc(
