@@ -49,19 +49,15 @@ _SOFT_HYPHEN = "\u00ad"
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "trafilatura (baseline)": {"backend": "trafilatura", "fallback_backend": None},
-    "trafilatura + resiliparse if < 200 chars (default)": {"backend": "trafilatura", "fallback_backend": "auto"},
+    "trafilatura, resiliparse if < 200 chars (default)": {"backend": "trafilatura", "fallback_backend": "auto"},
     "resiliparse": {"backend": "resiliparse", "fallback_backend": None},
-    "resiliparse + trafilatura if < 200 chars (old default)": {
-        "backend": "resiliparse",
-        "fallback_backend": "auto",
-        "resiliparse_max_short_line_frac": None,
-    },
-    "resiliparse + trafilatura if < 200 chars or short lines > 0.5 (fast option)": {
+    "resiliparse, trafilatura if < 200 chars (fast option)": {"backend": "resiliparse", "fallback_backend": "auto"},
+    "resiliparse, trafilatura if < 200 chars or short lines > 0.5": {
         "backend": "resiliparse",
         "fallback_backend": "auto",
         "resiliparse_max_short_line_frac": 0.5,
     },
-    "resiliparse + trafilatura if < 200 chars or short lines > 0.4": {
+    "resiliparse, trafilatura if < 200 chars or short lines > 0.4": {
         "backend": "resiliparse",
         "fallback_backend": "auto",
         "resiliparse_max_short_line_frac": 0.4,

@@ -26,7 +26,8 @@ from curation.readers.warc import read_warc
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "readers"
 DEV_PAGES = Path("web") / "html" / "trafilatura"
-RESILIPARSE_FIRST = {**default_config()["extract"], "backend": "resiliparse"}
+RESILIPARSE_FIRST = {**default_config()["extract"], "backend": "resiliparse"}  # the documented fast option
+ROUTED = {**RESILIPARSE_FIRST, "resiliparse_max_short_line_frac": 0.5}
 
 
 def page(name: str) -> str:
@@ -94,7 +95,8 @@ def test_default_is_trafilatura_with_resiliparse_fallback():
     assert (args["backend"], args["fallback"]) == ("trafilatura", "resiliparse")
     assert args["max_short_line_frac"] is None  # the short-line rule judges resiliparse output only
     fast = extract_config_args(RESILIPARSE_FIRST)  # the documented one-line fast option
-    assert (fast["backend"], fast["fallback"], fast["max_short_line_frac"]) == ("resiliparse", "trafilatura", 0.5)
+    assert (fast["backend"], fast["fallback"], fast["max_short_line_frac"]) == ("resiliparse", "trafilatura", None)
+    assert extract_config_args(ROUTED)["max_short_line_frac"] == 0.5
     assert extract_config_args({**cfg, "fallback_backend": None})["fallback"] is None
 
 
@@ -155,7 +157,8 @@ def test_fragment_heavy_resiliparse_extracts_go_to_trafilatura(shared_data, name
     html = dev_page(shared_data, name)
     resiliparse = extract_text(html, None, "resiliparse")
     assert len(resiliparse) >= 200 and short_line_frac(resiliparse) > 0.5
-    result = extract_detailed(html, None, **extract_config_args(RESILIPARSE_FIRST))
+    assert extract_detailed(html, None, **extract_config_args(RESILIPARSE_FIRST)).routed is None  # length rule only
+    result = extract_detailed(html, None, **extract_config_args(ROUTED))
     assert (result.routed, result.backend) == ("boilerplate", "trafilatura")
     assert result.text == extract_text(html, None, "trafilatura")
     assert short_line_frac(result.text) < short_line_frac(resiliparse) or len(result.text) < len(resiliparse)
@@ -165,7 +168,7 @@ def test_fragment_heavy_resiliparse_extracts_go_to_trafilatura(shared_data, name
 @pytest.mark.parametrize("name", ["zeit.de.zugverkehr", "nationalgeographic.co.uk.goats", "soundofscience.fr.1927"])
 def test_clean_articles_stay_with_resiliparse(shared_data, name):
     html = dev_page(shared_data, name)
-    result = extract_detailed(html, None, **extract_config_args(RESILIPARSE_FIRST))
+    result = extract_detailed(html, None, **extract_config_args(ROUTED))
     assert (result.routed, result.backend) == (None, "resiliparse")
     assert result.text == extract_text(html, None, "resiliparse")
 
