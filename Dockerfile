@@ -65,6 +65,7 @@ RUN pip install --no-cache-dir \
         "htmldate==1.11.0" \
         "justext==3.0.2" \
         "lxml==6.1.3" \
+        "lxml_html_clean==0.4.6" \
         "markdown-it-py==4.3.0" \
         "mdurl==0.1.2" \
         "pybind11==3.1.0" \
@@ -77,12 +78,14 @@ RUN pip install --no-cache-dir \
     && pip install --no-cache-dir --no-deps "fasttext==0.9.3"
 
 # The project itself (small layer, rebuilt on every code change); --no-deps keeps the pins above and Beam's.
-# The build fails unless the packaged fastText model loads (from the wheel, no download) and identifies English.
+# The build fails unless both HTML extractors import (trafilatura needs lxml_html_clean through justext) and the
+# packaged fastText model loads (from the wheel, no download) and identifies English.
 COPY --from=wheel /wheels /tmp/wheels
 RUN pip install --no-cache-dir --no-deps /tmp/wheels/*.whl \
     && rm -rf /tmp/wheels \
     && pip check \
-    && python -c "import filters, pipelines; from curation.langid import detect_language; \
+    && python -c "import filters, pipelines, trafilatura, resiliparse.extract.html2text; \
+from curation.langid import detect_language; \
 lang, score = detect_language('This is a plain English sentence about the weather today.'); \
 assert lang == 'en', (lang, score); print('language model ok:', lang, score)"
 
