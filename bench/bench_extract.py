@@ -37,6 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from curation.config import default_config  # noqa: E402
 from curation.extract import Extraction, extract_config_args, extract_detailed  # noqa: E402
 from curation.readers.html import decode_html  # noqa: E402
 
@@ -47,6 +48,7 @@ _WS = re.compile(r"\s+")
 _TOKEN = re.compile(r"\w+")
 _SOFT_HYPHEN = "\u00ad"
 
+# Overrides of the default `extract` section, one per configuration.
 CONFIGS: dict[str, dict[str, Any]] = {
     "trafilatura (baseline)": {"backend": "trafilatura", "fallback_backend": None},
     "trafilatura, resiliparse if < 200 chars (default)": {"backend": "trafilatura", "fallback_backend": "auto"},
@@ -193,9 +195,9 @@ def token_scores(pages: list[Page], outputs: list[str]) -> tuple[float, float, f
     return sum(ps) / n, sum(rs) / n, sum(fs) / n
 
 
-def run(pages: list[Page], cfg: Mapping[str, Any]) -> tuple[list[Extraction], float]:
-    """Extractions of every page under one config and the CPU seconds they took."""
-    kwargs = extract_config_args(cfg)
+def run(pages: list[Page], overrides: Mapping[str, Any]) -> tuple[list[Extraction], float]:
+    """Extractions of every page under the default `extract` config with `overrides`, and their CPU seconds."""
+    kwargs = extract_config_args({**default_config()["extract"], **overrides})
     start = time.process_time()
     outputs = [extract_detailed(page.html, page.url, **kwargs) for page in pages]
     return outputs, time.process_time() - start

@@ -62,8 +62,13 @@ class Extract(Section):
     """HTML main-text extraction (web WARC responses, HTML news)."""
 
     backend: Literal[extract.BACKENDS] = key("main-text extractor for HTML documents")
-    fallback_backend: Literal[extract.BACKENDS] | None = key("second extractor when the first finds too little")
+    fallback_backend: Literal[("auto", *extract.BACKENDS)] | None = key(
+        "second extractor for pages the first handles badly (auto = the other backend, null = none)"
+    )
     fallback_min_chars: Count = key("retry with the fallback below this many characters")
+    resiliparse_max_short_line_frac: Fraction | None = key(
+        "resiliparse only: also retry when more than this share of its lines are short fragments (null = off)"
+    )
 
 
 class WikipediaReader(Section):

@@ -187,12 +187,12 @@ def extract_config_args(cfg: Mapping[str, Any]) -> dict[str, Any]:
     The short-line routing rule judges resiliparse's output only: applied to trafilatura's it routes pages
     whose main text is genuinely list-like and lowers both gold scores (BENCHMARKS.md, Extraction).
     """
-    backend = cfg.get("backend", "trafilatura")
-    frac = cfg.get("resiliparse_max_short_line_frac") if backend == "resiliparse" else None
+    backend = cfg["backend"]
+    frac = cfg["resiliparse_max_short_line_frac"] if backend == "resiliparse" else None
     return {
         "backend": backend,
-        "fallback": fallback_for(backend, cfg.get("fallback_backend", "auto")),
-        "min_chars": int(cfg.get("fallback_min_chars", 200)),
+        "fallback": fallback_for(backend, cfg["fallback_backend"]),
+        "min_chars": int(cfg["fallback_min_chars"]),
         "max_short_line_frac": None if frac is None else float(frac),
     }
 
