@@ -1,6 +1,6 @@
 """HTML main-text extractors scored on two gold yardsticks, with pages per CPU second, trafilatura as baseline.
 
-Usage: .venv/bin/python bench/bench_extract.py [--data ../shared/data] [--limit N] [--configs a,b,...]
+Usage: .venv/bin/python bench/bench_extract.py [--data ../shared/data] [--limit N] [--repeat 2] [--configs "name;name"]
 
 Yardstick 1 ("trafilatura-eval"): trafilatura's published evaluation set, read straight from
 `web/extraction-eval/trafilatura-eval.tar.xz` (never unpacked): every `evaldata.json` entry whose page is in
@@ -9,21 +9,22 @@ negative, a `without` snippet found a false positive; precision, recall and F1 o
 own scoring; whitespace runs are collapsed on both sides so a snippet spanning a line break still matches).
 trafilatura's defaults were tuned on this set.
 
-Yardstick 2 ("dev-60"): the 60 pages of `web/html/trafilatura`, with gold main text annotated by hand for this
+Yardstick 2 ("dev-58"): the 60 pages of `web/html/trafilatura`, with gold main text annotated by hand for this
 bench in `bench/data/extract_gold_pages.json` (58 pages; a template-only page and a portal home page have no main
 text). Each entry names the first line of the main text, the first line after it and the boilerplate blocks
-inside it (`[from, to)`, `[line]`, or `[from, null]` = to the end), all as snippets of the page's *full visible text* (resiliparse without main-content detection, i.e.
-every rendered line, so no extractor's choice is involved). Scored like the article-extraction benchmarks: bag of
+inside it (`[from, to)`, `[line]`, or `[from, null]` = to the end), all as snippets of the page's *full visible
+text* (resiliparse without main-content detection, i.e. every rendered line, so no extractor's choice is involved). Scored like the article-extraction benchmarks: bag of
 lower-cased word tokens of the extract against the gold text, precision / recall / F1 per page, then averaged.
 
 Speed: pages per CPU second of this process (time.process_time) over the yardstick-1 pages, i.e. per core;
-best of --repeat passes. Every configuration is the `extract` config section the pipeline would use, run
-through `curation.extract.extract_with_config`, so the bench measures exactly what a run does.
+configurations interleaved, best of --repeat passes. Every configuration is the default `extract` config section
+with a few keys overridden, run through the pipeline's own `extract_config_args` + `extract_detailed`.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import sys
@@ -39,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from curation.config import default_config  # noqa: E402
 from curation.extract import Extraction, extract_config_args, extract_detailed  # noqa: E402
-from curation.readers.html import decode_html  # noqa: E402
+from curation.readers.html import decode_html, page_url  # noqa: E402
 
 GOLD_FILE = Path(__file__).resolve().parent / "data" / "extract_gold_pages.json"
 EVAL_TAR = Path("web") / "extraction-eval" / "trafilatura-eval.tar.xz"
@@ -142,14 +143,10 @@ def gold_text(html: str, spec: Mapping[str, Any]) -> str:
 
 def load_dev_pages(data: Path) -> list[Page]:
     """Yardstick 2: the hand-annotated development pages with their gold main text."""
-    import gzip
-
     specs = json.loads(GOLD_FILE.read_text(encoding="utf-8"))
     out = []
     for name, spec in specs.items():
         html, _ = decode_html(gzip.decompress((data / DEV_PAGES / f"{name}.html.gz").read_bytes()))
-        from curation.readers.html import page_url
-
         out.append(Page(name, page_url(html), html, gold=gold_text(html, spec)))
     return out
 
@@ -209,9 +206,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--limit", type=int, default=None, help="only the first N yardstick-1 pages (quick runs)")
     parser.add_argument("--repeat", type=int, default=2, help="interleaved timed passes (best counts)")
-    parser.add_argument("--configs", default="", help="comma-separated names from CONFIGS (default: all)")
+    parser.add_argument("--configs", default="", help="semicolon-separated names from CONFIGS (default: all)")
     args = parser.parse_args()
-    names = [n.strip() for n in args.configs.split(",") if n.strip()] if args.configs else list(CONFIGS)
+    names = [n.strip() for n in args.configs.split(";") if n.strip()] if args.configs else list(CONFIGS)
     eval_pages = load_eval_pages(args.data, args.limit)
     dev_pages = load_dev_pages(args.data)
     print(f"yardstick 1: {len(eval_pages)} pages; yardstick 2: {len(dev_pages)} pages")
