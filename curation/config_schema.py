@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 
 from curation import extract, langid
 from curation.config import STAGES, ConfigError
+from curation.profiles import PROFILES
 
 Stage = Literal[STAGES]
 Count = Annotated[int, Field(ge=0)]
@@ -142,7 +143,6 @@ class Repetition(Section):
     max_dup_8gram_char_frac: Fraction = key("character share of duplicated word 8-grams")
     max_dup_9gram_char_frac: Fraction = key("character share of duplicated word 9-grams")
     max_dup_10gram_char_frac: Fraction = key("character share of duplicated word 10-grams")
-    ngram_convention: Literal["all_occurrences", "repeats"] = key("how duplicate n-gram characters are counted")
 
 
 class Content(Section):
@@ -267,6 +267,7 @@ class Mixture(Section):
 class Config(Section):
     """The whole configuration: one field per top-level section of default.yaml."""
 
+    profile: Literal[PROFILES] = key("reading of what the paper leaves open: gopher (its wording), datatrove")
     stage_order: list[Stage] = key("canonical stage order")
     sources: dict[str, Source] = Field(min_length=1, description="input sources: priority, stage chain, overrides")
     extract: Extract = key("HTML main-text extraction")

@@ -76,8 +76,9 @@ def ngram_word_spans(text: str) -> list[tuple[int, int]]:
 # `10:30`, `I-94`, `x@y.com`, `rock'n'roll` stay whole; URLs stay whole; letter-dot abbreviations
 # (`U.S.`, `J.`, `e.g.`) and common titles (`Mr.`, `Dr.`, `Gen.`) keep their final period; English
 # contraction suffixes (`n't`, `'s`, `'re`, `'ve`, `'ll`, `'d`, `'m`) and `cannot` -> `can not` are
-# split as spaCy does. Symbol tokens are `...`, `--`, `''`, `@-@`, a run of `_`, or any other single
-# non-space, non-word character. This approximates the spaCy tokenisation
+# split as spaCy does; a number written with a leading point after a space (`.38`, `.357`) is a word.
+# Symbol tokens are `...`, `--`, `''`, `@-@`, or any other single non-space, non-word character
+# (`_` included, so `____` is four tokens as in spaCy). This approximates the spaCy tokenisation
 # datatrove uses (agreement measured in bench/bench_filters.py) with one C-level regex scan; the URL
 # branch and the `n't`/`cannot` fix-ups run only on texts that contain `://`, `n't` or `annot`.
 _ABBREV_DOT = (
@@ -92,13 +93,13 @@ _SUFFIX = rf"['’]{_SUFFIX_TAIL}"
 _RUN = r"[^\W_]+(?:(?=[_\xad])[_\xad]+[^\W_]+)*"
 _JOIN = rf"(?:[@|]|['’](?!{_SUFFIX_TAIL})|\.(?![A-Z])|(?<![a-z])\.|(?<!\d)-(?=\d)|[–−=,:/](?=\d))"
 _WORD = rf"{_RUN}(?:(?=[@|'’.\-–−=,:/]){_JOIN}{_RUN})*(?:(?=\.){_ABBREV_DOT})?|{_SUFFIX}"
-_SYMBOL = r"\.(?:\.+)?|-(?:-+)?|''?|@(?:[-.,]@)?|_+|[^\w\s]"  # ... -- '' @-@ ___ or one character
+_DOT_NUMBER = r"(?<![^\s(\[\"'“‘$])\.\d[^\W_]*"
+_SYMBOL = rf"(?:(?=\.\d){_DOT_NUMBER}|\.(?:\.+)?)|-(?:-+)?|''?|@(?:[-.,]@)?|[^\w\s]|_"  # ... -- '' @-@ or one
 _URL = r"(?:https?|ftp)://[^\s<>\"]*[^\s<>\".,;:!?)\]'’]"
 _TOKEN_RE = re.compile(rf"{_WORD}|{_SYMBOL}")
 _TOKEN_URL_RE = re.compile(rf"{_URL}|{_WORD}|{_SYMBOL}")
 _NT = ("n't", "n’t", "N'T", "N’T")
 _FIRST_CHAR = operator.itemgetter(0)
-_IS_QUOTE = frozenset("'’").__contains__
 _ENDS_WITH_NT = operator.methodcaller("endswith", _NT)
 _HAS_LETTER = re.compile(r"[^\W\d_]").search
 _CANNOT_RE = re.compile(r"(?<![\w])([cC]an)(not)(?![\w])")
@@ -114,27 +115,41 @@ def _split_nt(toks: list[str]) -> list[str]:
     return toks
 
 
-@functools.lru_cache(maxsize=4)
-def tokens(text: str) -> tuple[str, ...]:
-    """Every token (words and symbol tokens) in order; cached so the filter stages tokenise once."""
+def tokenize(text: str) -> list[str]:
+    """Every token (words and symbol tokens) of `text` in order (uncached: see `tokens`)."""
     src = _CANNOT_RE.sub(r"\1 \2", text) if "annot" in text else text
     toks = (_TOKEN_URL_RE if "://" in src else _TOKEN_RE).findall(src)
     if any(nt in src for nt in _NT):
         toks = _split_nt(toks)
-    return tuple(toks)
+    return toks
+
+
+@functools.lru_cache(maxsize=4)
+def tokens(text: str) -> tuple[str, ...]:
+    """Every token (words and symbol tokens) in order; cached so the filter stages tokenise once."""
+    return tuple(tokenize(text))
+
+
+# A word token starts with a letter or digit, or is a `'s`-type suffix or a `.38`-type number. The bare
+# `re.Match`-returning function is used (not a bool wrapper) because it runs in C inside map/filter.
+_IS_WORD_TOKEN = re.compile(r"['’.]?[^\W_]").match
 
 
 @functools.lru_cache(maxsize=4)
 def words(text: str) -> tuple[str, ...]:
-    """Word tokens (tokens holding a letter or digit): those starting with one, then `'s`-type suffixes.
-
-    The order is the token order except that contraction suffixes come last (no caller needs order).
-    """
+    """Word tokens in token order: tokens holding a letter or digit (punctuation and symbols are not words)."""
     toks = tokens(text)
-    out = list(compress(toks, map(str.isalnum, map(_FIRST_CHAR, toks))))
-    if "'" in text or "’" in text:
-        out += (t for t in compress(toks, map(_IS_QUOTE, map(_FIRST_CHAR, toks))) if t[1:2].isalnum())
-    return tuple(out)
+    return tuple(compress(toks, map(_IS_WORD_TOKEN, toks)))
+
+
+def symbol_tokens(toks: tuple[str, ...] | list[str]) -> list[str]:
+    """The tokens that are not words (`,`, `...`, `#`, `•`, `--`, ...), in order."""
+    return list(compress(toks, map(operator.not_, map(_IS_WORD_TOKEN, toks))))
+
+
+def count_alphabetic_tokens(toks: tuple[str, ...] | list[str]) -> int:
+    """Number of tokens holding at least one letter (`of,--Major` yes; `1999`, `3.14`, `--` no)."""
+    return len(list(filter(_HAS_LETTER, toks)))
 
 
 def count_alphabetic_words(word_list: tuple[str, ...] | list[str]) -> int:
@@ -146,3 +161,17 @@ def count_alphabetic_words(word_list: tuple[str, ...] | list[str]) -> int:
 def nonblank_lines(text: str) -> list[str]:
     """Lines (`str.splitlines` boundaries) that hold something other than whitespace."""
     return [line for line in text.splitlines() if line and not line.isspace()]
+
+
+_NEWLINES = re.compile(r"\n+")
+_TWO_NEWLINES = re.compile(r"\n{2,}")
+
+
+def datatrove_lines(text: str) -> list[str]:
+    """Lines as datatrove's repetition filter splits them (`\\n+`): whitespace-only lines stay, unstripped."""
+    return _NEWLINES.split(text)
+
+
+def datatrove_paragraphs(text: str) -> list[str]:
+    """Paragraphs as datatrove splits them: at 2+ consecutive newlines only, unstripped."""
+    return _TWO_NEWLINES.split(text.strip())

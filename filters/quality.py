@@ -1,14 +1,19 @@
 """Gopher quality rules (Rae et al. 2021, §A.1.1): signals per document and the keep/drop decision.
 
 Definitions (word, bullet, ellipsis) are in docs/filters.md; thresholds in `curation/data/default.yaml`.
+Every signal is stored twice: under the paper's reading (`quality.<name>`, profile `gopher`) and as
+datatrove's `GopherQualityFilter` measures it (`quality.<name>_datatrove`); the profile picks one set.
 """
 
 from __future__ import annotations
 
 from operator import methodcaller
 
+from curation.datatrove_tokens import datatrove_tokens
+from curation.profiles import profile_name, signal_suffix
+from curation.punctuation import DATATROVE_PUNCTUATION
 from curation.schema import Document
-from curation.text import count_alphabetic_words, nonblank_lines, tokens, words
+from curation.text import count_alphabetic_tokens, count_alphabetic_words, nonblank_lines, symbol_tokens, tokens, words
 from filters.base import FilterStage, Section, Signals
 
 # Line-start markers counted as bullets: the Unicode bullet family, common list glyphs, and the ASCII
@@ -39,65 +44,112 @@ STOP_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
 # Every casing we accept for a stop word (the match is case-insensitive without lower-casing the text).
 _STOP_FORMS = frozenset(f for w in STOP_WORDS for f in (w, w.capitalize(), w.upper()))
 
-_STARTS_WITH_BULLET = methodcaller("startswith", BULLETS)
-_ENDS_WITH_ELLIPSIS = methodcaller("endswith", ELLIPSES)
+# datatrove's bullets: a line that starts (after indentation) with `•` or `-`.
+DATATROVE_BULLETS = ("\u2022", "-")
 
-SIGNAL_NAMES = (
-    "quality.word_count",
-    "quality.mean_word_length",
-    "quality.hash_to_word_ratio",
-    "quality.ellipsis_to_word_ratio",
-    "quality.bullet_lines_ratio",
-    "quality.ellipsis_lines_ratio",
-    "quality.alpha_words_ratio",
-    "quality.stop_word_count",
+_STARTS_WITH_BULLET = methodcaller("startswith", BULLETS)
+_STARTS_WITH_DATATROVE_BULLET = methodcaller("startswith", DATATROVE_BULLETS)
+_ENDS_WITH_ELLIPSIS = methodcaller("endswith", ELLIPSES)
+_DELETE_DATATROVE_PUNCTUATION = dict.fromkeys(map(ord, DATATROVE_PUNCTUATION))
+
+_MEASURES = (
+    "word_count",
+    "mean_word_length",
+    "hash_to_word_ratio",
+    "ellipsis_to_word_ratio",
+    "bullet_lines_ratio",
+    "ellipsis_lines_ratio",
+    "alpha_words_ratio",
+    "stop_word_count",
 )
+SIGNAL_NAMES = (*(f"quality.{m}" for m in _MEASURES), *(f"quality.{m}_datatrove" for m in _MEASURES))
+
+
+def _per(count: float, total: int) -> float:
+    """`count` per unit of `total`; a text with no unit counts as one (so the value stays finite)."""
+    return count / total if total > 0 else float(count)
+
+
+def _datatrove_punctuation_tokens(toks: tuple[str, ...], text: str) -> tuple[int, int]:
+    """(number, characters) of the tokens datatrove calls punctuation: every character in its set."""
+    # Candidates: tokens not starting like a word (and every token if the fullwidth digit 1, which is
+    # in datatrove's set, occurs).
+    candidates = list(toks) if "\uff11" in text else symbol_tokens(toks)
+    if not "".join(candidates).translate(_DELETE_DATATROVE_PUNCTUATION):
+        return len(candidates), sum(map(len, candidates))
+    punct = [t for t in candidates if not t.translate(_DELETE_DATATROVE_PUNCTUATION)]
+    return len(punct), sum(map(len, punct))
 
 
 def quality_signals(text: str) -> Signals:
-    """Every Gopher quality measurement of one text, in one pass over its tokens and lines."""
-    toks = tokens(text)
+    """Every Gopher quality measurement of one text under both readings, in one pass over tokens and lines."""
     wrds = words(text)
-    n_tokens = len(toks)
     n_words = len(wrds)
+    word_chars = len("".join(wrds))
+    hashes = text.count("#")
+    ellipses = text.count("...") + text.count("\u2026")
+    alpha_words = count_alphabetic_words(wrds)
     lines = nonblank_lines(text)
     n_lines = len(lines)
-    bullet_lines = sum(map(_STARTS_WITH_BULLET, map(str.lstrip, lines)))
-    ellipsis_lines = sum(map(_ENDS_WITH_ELLIPSIS, map(str.rstrip, lines)))
-    ellipses = text.count("...") + text.count("\u2026")
     stop_words = {w.lower() for w in _STOP_FORMS.intersection(wrds)}
+    # datatrove: every token counts in the ratios; count and mean length skip punctuation-only tokens.
+    toks = datatrove_tokens(text)
+    n_tokens = len(toks)
+    punct_tokens, punct_chars = _datatrove_punctuation_tokens(toks, text)
+    dt_words = n_tokens - punct_tokens
+    dt_word_chars = len("".join(toks)) - punct_chars
+    # Symbol tokens hold no letter, so over our own tokens the letter-holding ones are the alphabetic words.
+    alpha_tokens = alpha_words if toks is tokens(text) else count_alphabetic_tokens(toks)
+    all_lines = text.splitlines()
+    n_all_lines = len(all_lines)
     return {
         "quality.word_count": float(n_words),
-        "quality.mean_word_length": len("".join(wrds)) / n_words if n_words else 0.0,
-        "quality.hash_to_word_ratio": text.count("#") / n_tokens if n_tokens else 0.0,
-        "quality.ellipsis_to_word_ratio": ellipses / n_tokens if n_tokens else 0.0,
-        "quality.bullet_lines_ratio": bullet_lines / n_lines if n_lines else 0.0,
-        "quality.ellipsis_lines_ratio": ellipsis_lines / n_lines if n_lines else 0.0,
-        "quality.alpha_words_ratio": count_alphabetic_words(wrds) / n_tokens if n_tokens else 0.0,
+        "quality.mean_word_length": word_chars / n_words if n_words else 0.0,
+        "quality.hash_to_word_ratio": _per(hashes, n_words),
+        "quality.ellipsis_to_word_ratio": _per(ellipses, n_words),
+        "quality.bullet_lines_ratio": _per(sum(map(_STARTS_WITH_BULLET, map(str.lstrip, lines))), n_lines),
+        "quality.ellipsis_lines_ratio": _per(sum(map(_ENDS_WITH_ELLIPSIS, map(str.rstrip, lines))), n_lines),
+        "quality.alpha_words_ratio": alpha_words / n_words if n_words else 0.0,
         "quality.stop_word_count": float(len(stop_words)),
+        "quality.word_count_datatrove": float(dt_words),
+        "quality.mean_word_length_datatrove": dt_word_chars / dt_words if dt_words else 0.0,
+        "quality.hash_to_word_ratio_datatrove": _per(hashes, n_tokens),
+        "quality.ellipsis_to_word_ratio_datatrove": _per(ellipses, n_tokens),
+        "quality.bullet_lines_ratio_datatrove": _per(
+            sum(map(_STARTS_WITH_DATATROVE_BULLET, map(str.lstrip, all_lines))), n_all_lines
+        ),
+        "quality.ellipsis_lines_ratio_datatrove": _per(
+            sum(map(_ENDS_WITH_ELLIPSIS, map(str.rstrip, all_lines))), n_all_lines
+        ),
+        "quality.alpha_words_ratio_datatrove": alpha_tokens / n_tokens if n_tokens else 0.0,
+        "quality.stop_word_count_datatrove": float(len(STOP_WORDS.intersection(toks))),
     }
 
 
 def decide_quality(doc: Document, cfg: Section) -> str | None:
-    """First failing Gopher quality rule (paper order), or None to keep; reads only `doc.signals`."""
+    """First failing Gopher quality rule (paper order), or None to keep; reads only `doc.signals`.
+
+    `cfg["profile"]` (set by the registry from the top-level `profile`) picks which reading's signals count.
+    """
     s = doc.signals
-    n = s["quality.word_count"]
+    sfx = signal_suffix(profile_name(cfg))
+    n = s["quality.word_count" + sfx]
     if n < cfg["min_words"] or n > cfg["max_words"]:
         return "quality.word_count"
-    mwl = s["quality.mean_word_length"]
+    mwl = s["quality.mean_word_length" + sfx]
     if mwl < cfg["min_mean_word_length"] or mwl > cfg["max_mean_word_length"]:
         return "quality.mean_word_length"
-    if s["quality.hash_to_word_ratio"] > cfg["max_hash_to_word_ratio"]:
+    if s["quality.hash_to_word_ratio" + sfx] > cfg["max_hash_to_word_ratio"]:
         return "quality.hash_to_word_ratio"
-    if s["quality.ellipsis_to_word_ratio"] > cfg["max_ellipsis_to_word_ratio"]:
+    if s["quality.ellipsis_to_word_ratio" + sfx] > cfg["max_ellipsis_to_word_ratio"]:
         return "quality.ellipsis_to_word_ratio"
-    if s["quality.bullet_lines_ratio"] > cfg["max_bullet_lines_ratio"]:
+    if s["quality.bullet_lines_ratio" + sfx] > cfg["max_bullet_lines_ratio"]:
         return "quality.bullet_lines"
-    if s["quality.ellipsis_lines_ratio"] > cfg["max_ellipsis_lines_ratio"]:
+    if s["quality.ellipsis_lines_ratio" + sfx] > cfg["max_ellipsis_lines_ratio"]:
         return "quality.ellipsis_lines"
-    if s["quality.alpha_words_ratio"] < cfg["min_alpha_words_ratio"]:
+    if s["quality.alpha_words_ratio" + sfx] < cfg["min_alpha_words_ratio"]:
         return "quality.alpha_words"
-    if s["quality.stop_word_count"] < cfg["min_stop_words"]:
+    if s["quality.stop_word_count" + sfx] < cfg["min_stop_words"]:
         return "quality.stop_words"
     return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from curation.profiles import profile_name
 from curation.schema import Document
 from filters import code, content, language, quality, repetition
 from filters.base import FilterStage
@@ -53,13 +54,18 @@ def compute_signals(doc: Document, stages: Sequence[str], cfg: Mapping[str, Any]
         doc.signals.update(stage.compute(doc, stage_section(cfg, name, doc.source)))
 
 
+def decision_section(cfg: Mapping[str, Any], stage: str, source: str | None = None) -> Mapping[str, Any]:
+    """The section a stage decides with: `stage_section` plus the top-level reading `profile`."""
+    return {**stage_section(cfg, stage, source), "profile": profile_name(cfg)}
+
+
 def decide(doc: Document, stages: Sequence[str], cfg: Mapping[str, Any]) -> str | None:
     """The first failing rule over the chain, in order, or None to keep."""
     for name in stages:
         stage = FILTER_STAGES.get(name)
         if stage is None:
             continue
-        reason = stage.decide(doc, stage_section(cfg, name, doc.source))
+        reason = stage.decide(doc, decision_section(cfg, name, doc.source))
         if reason:
             return reason
     return None

@@ -1,35 +1,35 @@
 """Gopher repetition removal (Rae et al. 2021, Table A1): duplicate lines, paragraphs and n-grams.
 
-Both readings of "characters within all duplicate n-grams" are computed and stored, so the convention
-is a decision-time switch (`repetition.ngram_convention`), re-decidable from stored signals:
-- `all_occurrences` (default, the paper's wording): every occurrence, the first included, of every
-  n-gram that occurs at least twice; a character covered by several overlapping n-grams counts once.
-- `repeats`: datatrove/FineWeb's greedy left-to-right count of repeat occurrences only.
-Worked example in docs/filters.md.
+Both profiles' measurements are computed and stored, so the profile is a decision-time switch,
+re-decidable from stored signals (docs/filters.md has a worked example):
+- `gopher` (default, the paper's wording): lines and paragraphs ignore blank lines; n-grams are over
+  words (punctuation is not a word) and count every occurrence, the first included, of every n-gram that
+  occurs at least twice, a character covered by several overlapping n-grams once (`*_all_occurrences`).
+- `datatrove`: datatrove/FineWeb's `\\n+` lines and `\\n{2,}` paragraphs (`*_datatrove`), and n-grams over
+  all tokens counted greedily left to right, repeat occurrences only (`*_repeats`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from curation.datatrove_tokens import datatrove_tokens
+from curation.profiles import READINGS, profile_name, signal_suffix
 from curation.schema import Document
-from curation.text import split_paragraphs, tokens
+from curation.text import datatrove_lines, datatrove_paragraphs, split_paragraphs, words
 from filters.base import FilterStage, Section, Signals
 
 TOP_NGRAM_SIZES = (2, 3, 4)
 DUP_NGRAM_SIZES = (5, 6, 7, 8, 9, 10)
 CONVENTIONS = ("all_occurrences", "repeats")
 
+_LINE_MEASURES = ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac")
 SIGNAL_NAMES = (
-    "repetition.dup_para_frac",
-    "repetition.dup_para_char_frac",
-    "repetition.dup_line_frac",
-    "repetition.dup_line_char_frac",
+    *(f"repetition.{m}" for m in _LINE_MEASURES),
     *(f"repetition.top_{n}gram_char_frac_{c}" for n in TOP_NGRAM_SIZES for c in CONVENTIONS),
     *(f"repetition.dup_{n}gram_char_frac_{c}" for n in DUP_NGRAM_SIZES for c in CONVENTIONS),
+    *(f"repetition.{m}_datatrove" for m in _LINE_MEASURES),
 )
-
-_NGRAM_KEYS = tuple(k.removeprefix("repetition.") for k in SIGNAL_NAMES[4:])
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier (golden ratio) for rolling n-gram hashes
 _SALT = 0xD6E8FEB86659FD93  # separates the key spaces of different n when sorted together
 
@@ -122,8 +122,10 @@ def _dup_flags(keys: np.ndarray) -> np.ndarray:
     return flags
 
 
-def _top_ngrams(out: Signals, unigrams: np.ndarray, cum: np.ndarray, text_len: int) -> np.ndarray | None:
-    """Top 2/3/4-gram fractions (both conventions); returns the 4-gram (or last) repeat mask."""
+def _top_ngrams(
+    out: Signals, unigrams: np.ndarray, cum: np.ndarray, text_len: int, convention: str
+) -> np.ndarray | None:
+    """Top 2/3/4-gram fractions under `convention`; returns the 4-gram (or last) repeat mask."""
     m = len(unigrams)
     hashes = unigrams
     dup_mask: np.ndarray | None = None  # per (n-1)-gram position: does it occur more than once?
@@ -142,18 +144,22 @@ def _top_ngrams(out: Signals, unigrams: np.ndarray, cum: np.ndarray, text_len: i
             tied = np.flatnonzero(counts == best)
             top = int(tied[first_pos[tied].argmin()])
             top_pos = int(first_pos[top])
-            starts = pos[inverse == top]
-            out[f"repetition.top_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, cum) / text_len
+            if convention == "all_occurrences":
+                starts = pos[inverse == top]
+                out[f"repetition.top_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, cum) / text_len
         else:
             top_pos = 0  # every n-gram occurs once: datatrove's Counter picks the first
-        # datatrove: len(" ".join(ngram)) * count, first occurrence included, even when count is 1.
-        top_chars = float(cum[top_pos + n] - cum[top_pos] + n - 1) * best
-        out[f"repetition.top_{n}gram_char_frac_repeats"] = min(1.0, top_chars / text_len)
+        if convention == "repeats":
+            # datatrove: len(" ".join(ngram)) * count, first occurrence included, even when count is 1.
+            top_chars = float(cum[top_pos + n] - cum[top_pos] + n - 1) * best
+            out[f"repetition.top_{n}gram_char_frac_repeats"] = min(1.0, top_chars / text_len)
     return dup_mask
 
 
-def _dup_ngrams(out: Signals, unigrams: np.ndarray, cum: np.ndarray, text_len: int, dup4: np.ndarray) -> None:
-    """Duplicate 5..10-gram fractions (both conventions), grouped in one sort over candidate positions.
+def _dup_ngrams(
+    out: Signals, unigrams: np.ndarray, cum: np.ndarray, text_len: int, dup4: np.ndarray, convention: str
+) -> None:
+    """Duplicate 5..10-gram fractions under `convention`, grouped in one sort over candidate positions.
 
     A 5-gram or longer n-gram can repeat only where the 4-grams at i and i+1 both repeat, so those
     positions are the candidates for every n >= 5; all (n, position) keys are sorted together.
@@ -177,58 +183,73 @@ def _dup_ngrams(out: Signals, unigrams: np.ndarray, cum: np.ndarray, text_len: i
         if not row_flags.any():
             break  # a repeated (n+1)-gram starts with a repeated n-gram, so longer ones cannot repeat
         starts = pos[row_flags]
-        out[f"repetition.dup_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, cum) / text_len
-        span_chars = cum[starts + n] - cum[starts]
-        greedy = _greedy_repeat_chars(starts, keys[row_flags], span_chars, n)
-        out[f"repetition.dup_{n}gram_char_frac_repeats"] = greedy / text_len
+        if convention == "all_occurrences":
+            out[f"repetition.dup_{n}gram_char_frac_all_occurrences"] = _covered_chars(starts, n, cum) / text_len
+        else:
+            span_chars = cum[starts + n] - cum[starts]
+            greedy = _greedy_repeat_chars(starts, keys[row_flags], span_chars, n)
+            out[f"repetition.dup_{n}gram_char_frac_repeats"] = greedy / text_len
 
 
-def ngram_signals(toks: tuple[str, ...], text_len: int) -> Signals:
-    """Top 2-4-gram and duplicate 5-10-gram character fractions over tokens, in both conventions.
+def ngram_signals(toks: tuple[str, ...], text_len: int, convention: str) -> Signals:
+    """Top 2-4-gram and duplicate 5-10-gram character fractions of a token sequence under `convention`.
 
     One sort for 2-grams; an n-gram can repeat only where both of its (n-1)-gram parts repeat, so
     longer n-grams are grouped over those candidate positions only (few, in ordinary text).
     """
-    out: Signals = {f"repetition.{k}": 0.0 for k in _NGRAM_KEYS}
+    if convention not in CONVENTIONS:
+        raise ValueError(f"n-gram convention must be one of {CONVENTIONS}, got {convention!r}")
+    out: Signals = {
+        **{f"repetition.top_{n}gram_char_frac_{convention}": 0.0 for n in TOP_NGRAM_SIZES},
+        **{f"repetition.dup_{n}gram_char_frac_{convention}": 0.0 for n in DUP_NGRAM_SIZES},
+    }
     m = len(toks)
     if m < min(TOP_NGRAM_SIZES) or not text_len:
         return out
     cum = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=m), out=cum[1:])
     unigrams = _token_hashes(toks)
-    dup4 = _top_ngrams(out, unigrams, cum, text_len)
+    dup4 = _top_ngrams(out, unigrams, cum, text_len, convention)
     if m >= min(DUP_NGRAM_SIZES) and dup4 is not None and len(dup4) == m - max(TOP_NGRAM_SIZES) + 1:
-        _dup_ngrams(out, unigrams, cum, text_len, dup4)
+        _dup_ngrams(out, unigrams, cum, text_len, dup4, convention)
     return out
 
 
-def repetition_signals(text: str) -> Signals:
-    """Every Table A1 measurement of one text: paragraph, line and n-gram repetition fractions."""
-    text_len = len(text)
-    denom = float(text_len) if text_len else 1.0
-    paragraphs = [p.strip() for p in split_paragraphs(text)]
-    lines = _lines(text)
+def _line_signals(paragraphs: list[str], lines: list[str], denom: float, suffix: str) -> Signals:
+    """Duplicate paragraph and line fractions (of items, and of the text's characters)."""
     dup_paras, dup_para_chars = duplicate_stats(paragraphs)
     dup_lines, dup_line_chars = duplicate_stats(lines)
-    out: Signals = {
-        "repetition.dup_para_frac": dup_paras / len(paragraphs) if paragraphs else 0.0,
-        "repetition.dup_para_char_frac": dup_para_chars / denom,
-        "repetition.dup_line_frac": dup_lines / len(lines) if lines else 0.0,
-        "repetition.dup_line_char_frac": dup_line_chars / denom,
+    return {
+        f"repetition.dup_para_frac{suffix}": dup_paras / len(paragraphs) if paragraphs else 0.0,
+        f"repetition.dup_para_char_frac{suffix}": dup_para_chars / denom,
+        f"repetition.dup_line_frac{suffix}": dup_lines / len(lines) if lines else 0.0,
+        f"repetition.dup_line_char_frac{suffix}": dup_line_chars / denom,
     }
-    out.update(ngram_signals(tokens(text), text_len))
+
+
+def repetition_signals(text: str) -> Signals:
+    """Every Table A1 measurement of one text under both profiles: paragraph, line and n-gram fractions."""
+    text_len = len(text)
+    denom = float(text_len) if text_len else 1.0
+    out = _line_signals([p.strip() for p in split_paragraphs(text)], _lines(text), denom, "")
+    out.update(_line_signals(datatrove_paragraphs(text), datatrove_lines(text), denom, signal_suffix("datatrove")))
+    out.update(ngram_signals(words(text), text_len, READINGS["ngram_convention"]["gopher"]))
+    out.update(ngram_signals(datatrove_tokens(text), text_len, READINGS["ngram_convention"]["datatrove"]))
     return out
 
 
 def decide_repetition(doc: Document, cfg: Section) -> str | None:
-    """First Table A1 measure above its threshold (paragraphs, lines, top n-grams, duplicate n-grams)."""
+    """First Table A1 measure above its threshold (paragraphs, lines, top n-grams, duplicate n-grams).
+
+    `cfg["profile"]` (set by the registry from the top-level `profile`) picks which reading's signals count.
+    """
     s = doc.signals
-    for key in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"):
-        if s[f"repetition.{key}"] > cfg[f"max_{key}"]:
+    profile = profile_name(cfg)
+    sfx = signal_suffix(profile)
+    for key in _LINE_MEASURES:
+        if s[f"repetition.{key}{sfx}"] > cfg[f"max_{key}"]:
             return f"repetition.{key}"
-    convention = cfg["ngram_convention"]
-    if convention not in CONVENTIONS:
-        raise ValueError(f"repetition.ngram_convention must be one of {CONVENTIONS}, got {convention!r}")
+    convention = READINGS["ngram_convention"][profile]
     for n in TOP_NGRAM_SIZES:
         if s[f"repetition.top_{n}gram_char_frac_{convention}"] > cfg[f"max_top_{n}gram_char_frac"]:
             return f"repetition.top_{n}gram_char_frac"

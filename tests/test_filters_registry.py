@@ -95,7 +95,7 @@ def test_what_if_redecision_reproduces_a_full_rerun():
     overrides = [
         "quality.min_words=100",
         "quality.min_stop_words=4",
-        "repetition.ngram_convention=repeats",
+        "profile=datatrove",
         "repetition.max_dup_line_frac=0.1",
         "language.min_score=0.9",
         "content.max_blocked_word_frac=0.0",

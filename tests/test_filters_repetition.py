@@ -1,4 +1,4 @@
-"""Gopher repetition removal: Table A1 boundaries, both n-gram conventions, real documents, properties."""
+"""Gopher repetition removal: Table A1 boundaries, both reading profiles, real documents, properties."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ UNIQUE = [f"w{i}x" for i in range(2000)]  # distinct words: no accidental repeti
 
 
 def decide(text: str, **overrides) -> str | None:
-    """Reason the repetition stage gives a text under the default config plus overrides."""
+    """Reason the repetition stage gives a text under the default config (profile gopher) plus overrides."""
     doc = Document(id="t", source="web", text=text, signals=repetition_signals(text))
-    return decide_repetition(doc, {**CFG, **overrides})
+    return decide_repetition(doc, {**CFG, "profile": "gopher", **overrides})
 
 
 def unique_line(i: int, n_words: int = 8) -> str:
@@ -103,7 +103,7 @@ def test_top_2gram_boundary():
     assert decide(text(k_keep + 1)) == "repetition.top_2gram_char_frac"
 
 
-def test_convention_switch_is_a_decision_time_choice():
+def test_profile_switch_is_a_decision_time_choice():
     # A 10-word chunk occurring twice among 60 unique words: its 5..10-grams cover ~14% of characters
     # with all occurrences counted but only half (5-grams) or less counting repeats: the paper reading
     # drops it (7-gram limit 0.13), datatrove's keeps it.
@@ -114,10 +114,47 @@ def test_convention_switch_is_a_decision_time_choice():
         2 * s["repetition.dup_5gram_char_frac_repeats"]
     )
     relaxed = {"max_top_2gram_char_frac": 1, "max_top_3gram_char_frac": 1, "max_top_4gram_char_frac": 1}
-    assert decide(text, ngram_convention="all_occurrences", **relaxed) == "repetition.dup_7gram_char_frac"
-    assert decide(text, ngram_convention="repeats", **relaxed) is None
+    assert decide(text, profile="gopher", **relaxed) == "repetition.dup_7gram_char_frac"
+    assert decide(text, profile="datatrove", **relaxed) is None
     with pytest.raises(ValueError):
-        decide(text, ngram_convention="bogus")
+        decide(text, profile="bogus")
+
+
+def test_gopher_ngrams_are_over_words_datatrove_ngrams_over_tokens():
+    # The same 6 words repeated, each time with different punctuation: as word n-grams they repeat, as
+    # token n-grams (punctuation included) they never do.
+    marks = [",", ";", ":", "!", "?", "(", ")", "*"]
+    copies = [" ".join(f"{w}{m}" for w in UNIQUE[:6]) for m in marks]
+    text = " ".join(copies + UNIQUE[100:160])
+    s = repetition_signals(text)
+    assert s["repetition.dup_5gram_char_frac_all_occurrences"] > 0.15
+    assert s["repetition.dup_5gram_char_frac_repeats"] == 0.0
+    assert decide(text, **{**NGRAMS_OFF, "max_dup_5gram_char_frac": 0.15}) == "repetition.dup_5gram_char_frac"
+    assert decide(text, profile="datatrove") is None
+
+
+def test_datatrove_lines_and_paragraphs():
+    # datatrove splits lines at runs of newlines (whitespace-only lines stay lines, so two of them are a
+    # duplicate) and paragraphs at 2+ newlines only (a line holding a space does not end a paragraph).
+    lines = [unique_line(i) for i in range(6)]
+    text = "\n \n".join(lines[:3]) + "\n \n" + "\n".join(lines[3:])
+    s = repetition_signals(text)
+    assert s["repetition.dup_line_frac"] == 0.0
+    assert s["repetition.dup_line_frac_datatrove"] == pytest.approx(2 / 9)  # 6 lines + 3 " " lines, 2 repeats
+    assert s["repetition.dup_para_frac"] == 0.0  # 4 paragraphs, all different
+    assert s["repetition.dup_para_frac_datatrove"] == 0.0  # 1 paragraph
+    para = unique_line(50, 20)
+    twice = f"{para}\n \n{unique_line(60, 20)}\n \n{para}"
+    s = repetition_signals(twice)
+    assert s["repetition.dup_para_frac"] == pytest.approx(1 / 3)
+    assert s["repetition.dup_para_frac_datatrove"] == 0.0
+    assert decide(twice) == "repetition.dup_para_frac"
+    # datatrove: one paragraph, but 2 of its 5 lines ("para" again, " " again) repeat.
+    assert decide(twice, profile="datatrove") == "repetition.dup_line_frac"
+    # Lines are not stripped by datatrove: indentation makes a different line.
+    s = repetition_signals("same line here\nother\n  same line here")
+    assert s["repetition.dup_line_frac"] == pytest.approx(1 / 3)
+    assert s["repetition.dup_line_frac_datatrove"] == 0.0
 
 
 @pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
@@ -170,17 +207,18 @@ def reference_all_occurrences(words: list[str], n: int) -> int:
 
 @pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
 def test_vectorised_ngram_counts_match_plain_python_on_real_text():
-    from curation.text import tokens
+    from curation.datatrove_tokens import datatrove_tokens
+    from curation.text import words
 
     lee = (DATA / "news/lee/lee_background.cor").read_text("latin-1").splitlines()[:60]
     lock = (DATA / "code/linguist/samples/TOML/filenames/Cargo.lock").read_text("utf-8")[:6000]
     for text in [*lee, lock, "la la la la la la la la la la la la"]:
-        toks = list(tokens(text))
+        toks, wrds = list(datatrove_tokens(text)), list(words(text))
         s = repetition_signals(text)
         for n in range(5, 11):
             assert s[f"repetition.dup_{n}gram_char_frac_repeats"] * len(text) == pytest.approx(
                 reference_repeats(toks, n)
             )
             assert s[f"repetition.dup_{n}gram_char_frac_all_occurrences"] * len(text) == pytest.approx(
-                reference_all_occurrences(toks, n)
+                reference_all_occurrences(wrds, n)
             )

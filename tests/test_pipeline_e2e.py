@@ -236,7 +236,7 @@ def test_rethreshold_on_the_sample_corpus_matches_a_full_rerun(tmp_path):
         "--set", "quality.min_alpha_words_ratio=0.7",
         "--set", "language.min_score=0.9",
         "--set", "code.max_mean_line_length=40",
-        "--set", "repetition.ngram_convention=repeats",
+        "--set", "profile=datatrove",
     ]  # fmt: skip
     base, what_if, full = tmp_path / "base", tmp_path / "whatif", tmp_path / "full"
     assert run_cli("run", *inputs, "--output", base) == 0
