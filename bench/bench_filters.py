@@ -5,8 +5,9 @@ Run in the bench venv (datatrove and spaCy live only there):
     .venv-bench/bin/python bench/bench_filters.py [--data ../shared/data] [--max-docs 6000]
 
 Builds a mixed corpus of real documents from the shared sample data (see `build_corpus`), then, in one
-single-process run, prints docs/s and MB/s of both implementations, their ratio, keep/drop agreement and
-a table of disagreements by rule (our reason vs datatrove's).
+single-process run, prints docs/s and MB/s of both implementations, their ratio, and for each reading
+profile (`gopher`, the default; `datatrove`) the keep/drop agreement with datatrove, the disagreements
+by rule (our reason vs datatrove's) and the documents removed by each rule beside datatrove's.
 """
 
 from __future__ import annotations
@@ -29,9 +30,28 @@ sys.path.insert(0, str(REPO))
 
 from curation import text as text_module  # noqa: E402
 from curation.config import load_config  # noqa: E402
+from curation.profiles import PROFILES  # noqa: E402
+from curation.punctuation import DATATROVE_PUNCTUATION  # noqa: E402
 from curation.schema import Document  # noqa: E402
 from filters.quality import decide_quality, quality_signals  # noqa: E402
 from filters.repetition import decide_repetition, repetition_signals  # noqa: E402
+
+# datatrove's reason names -> ours (same rules, same order: quality first, then repetition).
+DATATROVE_REASONS = {
+    "gopher_short_doc": "quality.word_count",
+    "gopher_long_doc": "quality.word_count",
+    "gopher_below_avg_threshold": "quality.mean_word_length",
+    "gopher_above_avg_threshold": "quality.mean_word_length",
+    "gopher_too_many_hashes": "quality.hash_to_word_ratio",
+    "gopher_too_many_ellipsis": "quality.ellipsis_to_word_ratio",
+    "gopher_too_many_bullets": "quality.bullet_lines",
+    "gopher_too_many_end_ellipsis": "quality.ellipsis_lines",
+    "gopher_below_alpha_threshold": "quality.alpha_words",
+    "gopher_enough_stop_words": "quality.stop_words",
+    **{k: f"repetition.{k}" for k in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac")},
+    **{f"top_{n}_gram": f"repetition.top_{n}gram_char_frac" for n in (2, 3, 4)},
+    **{f"duplicated_{n}_n_grams": f"repetition.dup_{n}gram_char_frac" for n in range(5, 11)},
+}
 
 
 def _jsonl(path: Path):
@@ -139,17 +159,28 @@ def build_corpus(data: Path, max_docs: int, seed: int = 0) -> list[tuple[str, st
     return corpus[:max_docs]
 
 
+def decide_ours(signals: dict, cfg: dict, profile: str) -> str | None:
+    """Our quality-then-repetition decision from stored signals under a reading profile."""
+    doc = Document(id="", source="web", text="", signals=signals)
+    return decide_quality(doc, {**cfg["quality"], "profile": profile}) or decide_repetition(
+        doc, {**cfg["repetition"], "profile": profile}
+    )
+
+
 def run_ours(texts: list[str], cfg: dict) -> tuple[tuple[float, float], list[dict]]:
-    """Signals for every document (both stages, every signal) and the decision; ((wall, cpu) s, rows)."""
+    """Signals for every document (both stages, every signal of both profiles) and the default decision."""
+    from curation import datatrove_tokens
+
     rows = []
     text_module.tokens.cache_clear()
     text_module.words.cache_clear()
+    datatrove_tokens.datatrove_tokens.cache_clear()
     t0, c0 = time.perf_counter(), time.process_time()
     for i, text in enumerate(texts):
         doc = Document(id=str(i), source="web", text=text)
         doc.signals.update(quality_signals(text))
         doc.signals.update(repetition_signals(text))
-        doc.reason = decide_quality(doc, cfg["quality"]) or decide_repetition(doc, cfg["repetition"])
+        doc.reason = decide_ours(doc.signals, cfg, cfg["profile"])
         rows.append(doc.signals)
     return (time.perf_counter() - t0, time.process_time() - c0), rows
 
@@ -208,28 +239,59 @@ def bench_filters(corpus: list[tuple[str, str]], also_chained: bool) -> None:
         f" vs datatrove chained: {dt_chain_s[1] / ours_s[1]:.1f}x"
     )
 
-    for convention in ("repeats", "all_occurrences"):
-        rep_cfg = {**cfg["repetition"], "ngram_convention": convention}
-        ours_reasons = []
-        for sig in rows:
-            doc = Document(id="", source="web", text="", signals=sig)
-            ours_reasons.append(decide_quality(doc, cfg["quality"]) or decide_repetition(doc, rep_cfg))
-        agree = sum((a is None) == (b is None) for a, b in zip(ours_reasons, dt_reasons, strict=True))
-        kept_o = sum(r is None for r in ours_reasons)
-        kept_d = sum(r is None for r in dt_reasons)
+    report_profiles(texts, kinds, rows, dt_reasons, cfg)
+
+
+def _whitespace_alpha(text: str) -> float:
+    """Fraction of whitespace-separated words holding a letter (the issue's check of the paper's wording)."""
+    ws = text.split()
+    return sum(any(c.isalpha() for c in w) for w in ws) / len(ws) if ws else 0.0
+
+
+def report_profiles(texts: list[str], kinds: list[str], rows: list[dict], dt_reasons: list, cfg: dict) -> None:
+    """Agreement with datatrove, disagreements and removals by rule, under each reading profile."""
+    from datatrove.utils.text import PUNCTUATION_SET
+
+    print(
+        f"\ncuration.punctuation.DATATROVE_PUNCTUATION == datatrove's PUNCTUATION_SET: {DATATROVE_PUNCTUATION == PUNCTUATION_SET}"
+    )
+    dt = [DATATROVE_REASONS.get(r, r) if r else None for r in dt_reasons]
+    ours = {p: [decide_ours(sig, cfg, p) for sig in rows] for p in PROFILES}
+    for profile, reasons in ours.items():
+        agree = sum((a is None) == (b is None) for a, b in zip(reasons, dt, strict=True))
+        same_rule = sum(a == b for a, b in zip(reasons, dt, strict=True))
+        kept_o = sum(r is None for r in reasons)
+        kept_d = sum(r is None for r in dt)
         print(
-            f"\nngram_convention={convention}: keep/drop agreement {agree}/{len(texts)} = {agree / len(texts):.2%}"
-            f" (kept: ours {kept_o}, datatrove {kept_d})"
+            f"\nprofile={profile}: keep/drop agreement {agree}/{len(texts)} = {agree / len(texts):.2%}"
+            f" (same first rule or both kept: {same_rule}; kept: ours {kept_o}, datatrove {kept_d})"
         )
         dis = Counter(
             (o or "KEEP", d or "KEEP", k)
-            for o, d, k in zip(ours_reasons, dt_reasons, kinds, strict=True)
+            for o, d, k in zip(reasons, dt, kinds, strict=True)
             if (o is None) != (d is None)
         )
         if dis:
-            print(f"  {'ours':<36} {'datatrove':<30} {'kind':<10} n")
+            print(f"  {'ours':<36} {'datatrove':<36} {'kind':<10} n")
             for (o, d, k), n in dis.most_common():
-                print(f"  {o:<36} {d:<30} {k:<10} {n}")
+                print(f"  {o:<36} {d:<36} {k:<10} {n}")
+    print("\ndocuments removed, by first failing rule:")
+    columns = {f"profile={p}": reasons for p, reasons in ours.items()} | {"datatrove": dt}
+    counts = {name: Counter(r for r in reasons if r) for name, reasons in columns.items()}
+    rules = sorted(set().union(*counts.values()), key=lambda r: (r.split(".")[0] != "quality", r))
+    print(f"  {'rule':<36}" + "".join(f" {name:>18}" for name in counts))
+    for rule in rules:
+        print(f"  {rule:<36}" + "".join(f" {c[rule]:>18}" for c in counts.values()))
+    print(f"  {'total removed':<36}" + "".join(f" {sum(c.values()):>18}" for c in counts.values()))
+    alpha = [i for i, r in enumerate(dt) if r == "quality.alpha_words"]
+    ws_ok = [i for i in alpha if _whitespace_alpha(texts[i]) >= 0.8]
+    kept = [i for i in ws_ok if ours["gopher"][i] is None]
+    print(
+        f"\ndatatrove removes {len(alpha)} documents with its alpha-words rule; in {len(ws_ok)} of them 80% or more of"
+        f" the whitespace-separated words hold a letter; profile=gopher keeps {len(kept)} of those"
+        f" ({len([i for i in ws_ok if ours['gopher'][i] == 'quality.alpha_words'])} still fail its alpha-words rule)"
+        f"; by kind: {dict(sorted(Counter(kinds[i] for i in ws_ok).items()))}"
+    )
 
 
 def bench_langid(corpus: list[tuple[str, str]], n_langdetect: int) -> None:
