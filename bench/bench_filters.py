@@ -240,6 +240,18 @@ def bench_filters(corpus: list[tuple[str, str]], also_chained: bool) -> None:
     )
 
     report_profiles(texts, kinds, rows, dt_reasons, cfg)
+    check_dash_chunks(texts)
+
+
+def check_dash_chunks(texts: list[str]) -> None:
+    """How often `datatrove_tokens` cuts a whitespace chunk holding `--` exactly as spaCy does."""
+    from datatrove.utils.text import split_into_words
+
+    from curation.datatrove_tokens import spacy_chunk_tokens
+
+    chunks = sorted({c for t in texts if "--" in t for c in re.findall(r"\S*--\S*", t)})
+    same = sum(spacy_chunk_tokens(c) == split_into_words(c) for c in chunks)
+    print(f"\n`--` chunks cut as spaCy cuts them: {same}/{len(chunks)} distinct chunks")
 
 
 def _whitespace_alpha(text: str) -> float:

@@ -153,9 +153,10 @@ def count_alphabetic_tokens(toks: tuple[str, ...] | list[str]) -> int:
 
 
 def count_alphabetic_words(word_list: tuple[str, ...] | list[str]) -> int:
-    """Number of words that contain at least one alphabetic character (so not `1999`, `3.14`, `10−7`)."""
-    starts_with_digit = list(compress(word_list, map(str.isdigit, map(_FIRST_CHAR, word_list))))
-    return len(word_list) - len(starts_with_digit) + len(list(filter(_HAS_LETTER, starts_with_digit)))
+    """Number of words that contain at least one alphabetic character (so not `1999`, `3.14`, `.38`, `10−7`)."""
+    # A word starting with a letter holds one; only the others (digits, `.38`, `'s`) need a look.
+    others = list(compress(word_list, map(operator.not_, map(str.isalpha, map(_FIRST_CHAR, word_list)))))
+    return len(word_list) - len(others) + len(list(filter(_HAS_LETTER, others)))
 
 
 def nonblank_lines(text: str) -> list[str]:

@@ -116,7 +116,7 @@ def test_ellipsis_lines():
 def test_alpha_words_ratio():
     # Words without a letter (numbers) lower the ratio in both readings: 80 alphabetic of 100 keeps, 79 drops.
     keep = prose(80) + ["1999"] * 20
-    drop = prose(79) + ["3.14"] * 21
+    drop = prose(79) + ["3.14"] * 20 + [".38"]
     for profile in ("gopher", "datatrove"):
         assert decide(" ".join(keep), profile) is None
         assert decide(" ".join(drop), profile) == "quality.alpha_words"
