@@ -226,7 +226,7 @@ def bench_filters(corpus: list[tuple[str, str]], also_chained: bool) -> None:
     print("ours, CPU seconds of each run:", ", ".join(f"{r[0][1]:.2f}" for r in ours_runs))
     print(f"{'implementation':<44} {'docs/s':>9} {'MB/s':>7} {'cpu s':>7} {'wall s':>7} {'wall docs/s':>11}")
     for name, (wall, cpu) in (
-        ("ours: 30 quality+repetition signals + decision", ours_s),
+        ("ours: 46 signals (both profiles) + decision", ours_s),
         ("datatrove, both filters on every doc", dt_all_s),
         ("datatrove chained (repetition on survivors)", dt_chain_s),
     ):
