@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-NGRAM_CONVENTION_KEY = "ngram_convention"
+from curation.profiles import DEFAULT_PROFILE, READINGS, signal_suffix
+
+# Stages whose signals are stored once per reading profile (`_datatrove` twins, `{convention}` n-grams).
+PROFILED_STAGES = ("quality", "repetition")
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,7 @@ class Rule:
     """One removal rule: the signal it reads and the config keys (relative to its stage) of its bounds."""
 
     reason: str
-    signal: str  # `{convention}` is replaced by `repetition.ngram_convention`
+    signal: str  # the gopher-profile name; `{convention}` is the profile's n-gram convention
     low: str | None = None  # drop when the signal is below cfg[stage][low]
     high: str | None = None  # drop when the signal is above cfg[stage][high]
     switch: str | None = None  # a flag rule (signal 1 drops) applies only when cfg[stage][switch] is true
@@ -103,17 +106,23 @@ def stage_section(cfg: Mapping[str, Any], stage: str, source: str | None = None)
     base = cfg.get(stage) or {}
     spec = (cfg.get("sources") or {}).get(source) if source is not None else None
     override = spec.get(stage) if isinstance(spec, Mapping) else None
-    return {**base, **override} if isinstance(override, Mapping) and override else base
+    merged = {**base, **override} if isinstance(override, Mapping) and override else base
+    # Runs made before reading profiles existed hold no `profile`: they read the gopher signals.
+    profile = cfg["profile"] if "profile" in cfg else DEFAULT_PROFILE  # noqa: SIM401 (no .get defaults for keys)
+    return {**merged, "profile": profile}
 
 
 def signal_of(rule: Rule, section: Mapping[str, Any]) -> str:
-    """The stored signal the rule reads under this section's n-gram counting convention."""
-    return rule.signal.replace("{convention}", str(section.get(NGRAM_CONVENTION_KEY, "all_occurrences")))
+    """The stored signal the rule reads under the section's reading profile (see `stage_section`)."""
+    profile = section["profile"] if "profile" in section else DEFAULT_PROFILE  # noqa: SIM401
+    if "{convention}" in rule.signal:
+        return rule.signal.replace("{convention}", READINGS["ngram_convention"][profile])
+    return rule.signal + signal_suffix(profile) if rule.stage in PROFILED_STAGES else rule.signal
 
 
 def rules_by_signal(cfg: Mapping[str, Any]) -> dict[str, Rule]:
     """Signal name -> the rule that reads it, under the run's convention (default section)."""
-    return {signal_of(r, cfg.get(r.stage) or {}): r for r in RULES}
+    return {signal_of(r, stage_section(cfg, r.stage)): r for r in RULES}
 
 
 def bounds(rule: Rule, cfg: Mapping[str, Any], sources: list[str]) -> list[Bound]:
@@ -138,7 +147,7 @@ def threshold_table(cfg: Mapping[str, Any], sources: list[str]) -> list[dict[str
     """Rows `rule, signal, condition, config key, value` for every rule of the run's config."""
     rows = []
     for rule in RULES:
-        signal = signal_of(rule, cfg.get(rule.stage) or {})
+        signal = signal_of(rule, stage_section(cfg, rule.stage))
         if rule.is_flag:
             on = bool((cfg.get(rule.stage) or {}).get(rule.switch, True))
             rows.append(
