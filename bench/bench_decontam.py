@@ -29,13 +29,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from corpus_path import SHARED_DATA  # noqa: E402
+
 from curation.config import load_config  # noqa: E402
 from curation.decontam import EvalItem, build_index, decontaminate_document, match_words  # noqa: E402
 from curation.evalsets import load_evalsets, parse_evalset_spec  # noqa: E402
 from curation.schema import Document  # noqa: E402
 from curation.text import ngram_words  # noqa: E402
 
-SHARED = REPO.parent / "shared" / "data"
+SHARED = SHARED_DATA
 EVAL = SHARED / "evalsets"
 SPECS = [
     f"gsm8k={EVAL}/gsm8k/test.jsonl",

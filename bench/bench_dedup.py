@@ -26,6 +26,7 @@ from pathlib import Path
 
 import apache_beam as beam
 import numpy as np
+from corpus_path import SHARED_DATA
 from datasketch import MinHash, MinHashLSH
 
 from curation.clusters import components
@@ -34,7 +35,7 @@ from curation.minhash import params_from_config
 from curation.schema import Document
 from pipelines.near_dedup import NearDedup
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+DATA = SHARED_DATA
 SOURCES = ["wikipedia", "books", "news", "c4", "web"]
 BOILERPLATE = [
     "Subscribe to our newsletter to receive the latest stories, offers and updates straight to your inbox. "

@@ -28,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from corpus_path import SHARED_DATA  # noqa: E402
+
 from curation import text as text_module  # noqa: E402
 from curation.config import load_config  # noqa: E402
 from curation.profiles import PROFILES  # noqa: E402
@@ -351,7 +353,7 @@ def bench_langid(corpus: list[tuple[str, str]], n_langdetect: int) -> None:
 def main() -> None:
     """Parse arguments, build the corpus, run both benchmarks."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=SHARED_DATA)
     ap.add_argument("--max-docs", type=int, default=6000)
     ap.add_argument("--langdetect-docs", type=int, default=500)
     ap.add_argument("--skip-datatrove", action="store_true")

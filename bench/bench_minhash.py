@@ -15,14 +15,14 @@ import gzip
 import random
 import re
 import time
-from pathlib import Path
 
+from corpus_path import SHARED_DATA
 from datasketch import MinHash
 from rensa import RMinHash
 
 from curation.minhash import MinHashParams, signature
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+DATA = SHARED_DATA
 PUNCT = re.compile(r"[^\w\s]+")
 
 

@@ -31,6 +31,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from corpus_path import SHARED_DATA  # noqa: E402
+
 from curation.config import default_config  # noqa: E402
 from curation.extract import extract_text  # noqa: E402
 from curation.readers import get_reader  # noqa: E402
@@ -271,7 +273,7 @@ def bench_extractors(data: Path, repeat: int) -> None:
 def main() -> None:
     """Run both benchmarks."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     reader_options()  # load the packaged defaults once, outside the timings

@@ -14,7 +14,6 @@ import argparse
 import bz2
 import gzip
 import json
-import os
 import re
 import sys
 from collections.abc import Iterator
@@ -22,8 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ helpers, also when imported from a test
+from corpus_path import SHARED_DATA  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CURATION_SHARED_DATA") or REPO.parent / "shared" / "data")
+SHARED = SHARED_DATA
 SAMPLE = REPO / "curation" / "sample"
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")

@@ -17,7 +17,12 @@ def pytest_configure(config):
         raise pytest.UsageError(f"CURATION_REQUIRE_CORPUS is set but {SHARED_DATA} is missing")
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selection, so `-m corpus` sees the added markers
 def pytest_collection_modifyitems(config, items):
+    """A test that uses the `shared_data` fixture (directly or through another fixture) is a corpus test."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()) and "corpus" not in item.keywords:
+            item.add_marker(pytest.mark.corpus)
     if corpus_available():
         return
     skip = pytest.mark.skip(reason=f"needs the development corpus at {SHARED_DATA} (absent in this clone)")

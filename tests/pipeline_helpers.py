@@ -9,9 +9,9 @@ from pathlib import Path
 import pyarrow.dataset as ds
 
 from curation.cli import main
+from curation.sample import sample_dir
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
+SAMPLE = Path(sample_dir())
 
 
 def run_cli(*args: str) -> int:
@@ -50,10 +50,14 @@ def stats(out: Path) -> dict:
     return json.loads((out / "stats.json").read_text("utf-8"))
 
 
-def real_paragraphs(limit: int) -> list[str]:
-    """Real English documents: Lee news articles, then paragraphs of Gutenberg books (60+ words)."""
-    docs = [t for t in (SHARED / "news/lee/lee_background.cor").read_text("utf-8").splitlines() if t.strip()]
-    for book in sorted((SHARED / "books/gutenberg").glob("*.txt.gz")):
+def real_paragraphs(limit: int, books: Path = SAMPLE / "books") -> list[str]:
+    """Real English documents: Lee news articles, then paragraphs (60+ words) of the Gutenberg books in `books`.
+
+    The bundled sample (the default) gives 1,582; pass the development corpus's `books/gutenberg` for more.
+    """
+    with gzip.open(SAMPLE / "news" / "lee_background.cor.gz", "rt", encoding="utf-8") as f:
+        docs = [t for t in f.read().splitlines() if t.strip()]
+    for book in sorted(books.glob("*.txt.gz")):
         with gzip.open(book, "rt", encoding="utf-8") as f:
             text = f.read().replace("\r\n", "\n")
         for para in text.split("\n\n"):

@@ -2,7 +2,9 @@
 
 A clone without the corpus skips `@pytest.mark.corpus` tests with a reason; CI (which has the corpus)
 sets CURATION_REQUIRE_CORPUS=1 and then any skip of such a test is an error (see conftest.py).
-Override the location with CURATION_SHARED_DATA.
+A test that uses the `shared_data` fixture is marked `corpus` automatically; one that reads `SHARED_DATA`
+directly carries the marker itself. Override the location with CURATION_SHARED_DATA. This is the one place
+the path is computed: bench scripts read it through `bench/corpus_path.py`.
 """
 
 from __future__ import annotations

@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 
 import pytest
-from pipeline_helpers import SHARED, read_docs, read_failed, run_cli, stats
+from pipeline_helpers import read_docs, read_failed, run_cli, stats
 
-pytestmark = pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data")
+pytestmark = pytest.mark.corpus
 
 
-def test_all_five_sources_end_to_end(tmp_path):
+def test_all_five_sources_end_to_end(tmp_path, shared_data):
     out = tmp_path / "out"
     code = run_cli(
         "run",
-        "--input", f"web={SHARED}/web/commoncrawl/*/*.warc.gz",
-        "--input", f"web={SHARED}/web/warc/dolma/*.warc.gz",
-        "--input", f"wikipedia={SHARED}/wikipedia/gensim/enwiki-*.bz2",
-        "--input", f"books={SHARED}/books/gutenberg/*.txt.gz",
-        "--input", f"news={SHARED}/news/lee/*.cor",
-        "--input", f"code={SHARED}/code/repos/*.tar.gz",
+        "--input", f"web={shared_data}/web/commoncrawl/*/*.warc.gz",
+        "--input", f"web={shared_data}/web/warc/dolma/*.warc.gz",
+        "--input", f"wikipedia={shared_data}/wikipedia/gensim/enwiki-*.bz2",
+        "--input", f"books={shared_data}/books/gutenberg/*.txt.gz",
+        "--input", f"news={shared_data}/news/lee/*.cor",
+        "--input", f"code={shared_data}/code/repos/*.tar.gz",
         "--output", out,
     )  # fmt: skip
     assert code == 0
@@ -53,4 +53,4 @@ def test_all_five_sources_end_to_end(tmp_path):
     by_ext = {m["path"].rsplit(".", 1)[-1]: m["language"] for m in code_meta if "." in m["path"]}
     assert (by_ext.get("go"), by_ext.get("py"), by_ext.get("rs")) == ("Go", "Python", "Rust")
     # every failure names its file
-    assert all(f["source_location"].startswith(str(SHARED)) for f in read_failed(out))
+    assert all(f["source_location"].startswith(str(shared_data)) for f in read_failed(out))

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_data import SHARED_DATA
 
 from curation.config import load_config
 from curation.decontam import (
@@ -31,8 +32,7 @@ from curation.schema import Document
 from curation.text import ngram_text, ngram_word_spans, ngram_words
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
-EVAL = SHARED / "evalsets"
+EVAL = SHARED_DATA / "evalsets"
 FIXTURES = REPO / "tests" / "data" / "decontam"
 SECTION = load_config()["decontaminate"]
 
@@ -51,29 +51,29 @@ ALL_EVALSETS = [
 
 
 @pytest.fixture(scope="module")
-def full_index():
-    """Exact 13-gram index over every eval set in shared/data/evalsets."""
+def full_index(shared_data):
+    """Exact 13-gram index over every eval set in the development corpus (a corpus test needs it)."""
     items, titles = load_evalsets([parse_evalset_spec(s) for s in ALL_EVALSETS])
     return build_index(items, SECTION, titles)
 
 
 @pytest.fixture(scope="module")
-def gsm8k_records():
+def gsm8k_records(shared_data):
     return [json.loads(line) for line in (EVAL / "gsm8k" / "test.jsonl").read_text("utf-8").splitlines()]
 
 
 @pytest.fixture(scope="module")
-def jekyll_paragraphs():
+def jekyll_paragraphs(shared_data):
     """Real paragraphs of Dr Jekyll and Mr Hyde (Project Gutenberg), body only."""
-    text = gzip.decompress((SHARED / "books" / "gutenberg" / "pg42.txt.gz").read_bytes()).decode("utf-8")
+    text = gzip.decompress((SHARED_DATA / "books" / "gutenberg" / "pg42.txt.gz").read_bytes()).decode("utf-8")
     body = text.split("*** START OF")[1].split("*** END OF")[0].replace("\r\n", "\n")
     paras = [" ".join(p.split()) for p in body.split("\n\n")]
     return [p for p in paras if len(p.split()) >= 60]
 
 
 @pytest.fixture(scope="module")
-def lee_lines():
-    return (SHARED / "news" / "lee" / "lee_background.cor").read_text("utf-8", "replace").splitlines()
+def lee_lines(shared_data):
+    return (SHARED_DATA / "news" / "lee" / "lee_background.cor").read_text("utf-8", "replace").splitlines()
 
 
 def check(index, text, source="web", title=None, **overrides):

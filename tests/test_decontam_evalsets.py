@@ -11,15 +11,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from shared_data import SHARED_DATA
 
 from curation.decontam import load_index
 from curation.decontam_cli import add_decontam_index_parser
 from curation.evalsets import EvalSetError, load_evalset, parse_evalset_spec, preset_for
+from curation.sample import sample_dir
 from curation.text import ngram_words
 
 REPO = Path(__file__).resolve().parents[1]
-EVAL = REPO.parent / "shared" / "data" / "evalsets"
+EVAL = SHARED_DATA / "evalsets"
 FIXTURES = REPO / "tests" / "data" / "decontam"
+SAMPLE_EVAL = Path(sample_dir()) / "evalsets"  # HumanEval and the full WikiText-2 test set ship with the demo
 
 
 def run_index_cli(*argv: str) -> int:
@@ -53,6 +56,7 @@ def test_parse_spec_with_and_without_fields():
         ("winogrande", "llm-foundry/language_understanding/winogrande.jsonl", 1267),
     ],
 )
+@pytest.mark.corpus
 def test_presets_read_every_record(name, relpath, expected_lines):
     items, titles = load_evalset(parse_evalset_spec(f"{name}={EVAL / relpath}"))
     assert len(items) == expected_lines and titles == {}
@@ -61,8 +65,8 @@ def test_presets_read_every_record(name, relpath, expected_lines):
 
 
 def test_presets_drop_prompt_labels_and_keep_the_gold_answer():
-    arc = [json.loads(line) for line in (EVAL / "llm-foundry/world_knowledge/arc_easy.jsonl").open()][:1]
-    items, _ = load_evalset(parse_evalset_spec(f"arc_easy={EVAL / 'llm-foundry/world_knowledge/arc_easy.jsonl'}"))
+    arc = [json.loads(line) for line in (FIXTURES / "arc_easy_head5.jsonl").open()][:1]
+    items, _ = load_evalset(parse_evalset_spec(f"arc_easy={FIXTURES / 'arc_easy_head5.jsonl'}"))
     text = items[0].segments[0]
     assert not text.startswith("Question:")
     assert arc[0]["choices"][arc[0]["gold"]] in text
@@ -77,7 +81,7 @@ def test_wikitext_articles_titles_and_unk_gaps():
     # section headings (= = Career = =) stay inside their article; <unk> splits segments
     assert all("<unk>" not in s for i in items for s in i.segments)
     assert len(items[0].segments) > 10
-    full, full_titles = load_evalset(parse_evalset_spec(f"wikitext2={EVAL / 'wikitext-2/test.txt.gz'}"))
+    full, full_titles = load_evalset(parse_evalset_spec(f"wikitext2={SAMPLE_EVAL / 'test.txt.gz'}"))
     assert len(full) >= 55 and "Du Fu" in full_titles
 
 
@@ -108,7 +112,7 @@ def test_missing_field_names_file_line_and_field(tmp_path):
     assert f"{path}:2" in str(err.value) and "'answer'" in str(err.value)
     # a preset on a file of another format: the preset's field is named
     with pytest.raises(EvalSetError, match="missing field 'question'"):
-        load_evalset(parse_evalset_spec(f"gsm8k={EVAL / 'humaneval/HumanEval.jsonl.gz'}"))
+        load_evalset(parse_evalset_spec(f"gsm8k={SAMPLE_EVAL / 'HumanEval.jsonl.gz'}"))
     csv_path = tmp_path / "bad.csv"
     csv_path.write_text("x,y\n1,2\n", "utf-8")
     with pytest.raises(EvalSetError, match=r"bad\.csv:2: missing field 'text'"):

@@ -19,8 +19,8 @@ from curation.schema import Document
 from pipelines.decontam import Decontaminate, write_matches_bytes
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
 FIXTURES = REPO / "tests" / "data" / "decontam"
+READERS = REPO / "tests" / "data" / "readers"
 
 
 def test_decontaminate_routes_every_document_once(tmp_path):
@@ -35,8 +35,8 @@ def test_decontaminate_routes_every_document_once(tmp_path):
         save_index(build_index(items, cfg["decontaminate"], titles), fh)
 
     question = json.loads((FIXTURES / "gsm8k_test_head40.jsonl").read_text("utf-8").split("\n")[12])["question"]
-    news = (SHARED / "news" / "lee" / "lee.cor").read_text("utf-8", "replace").splitlines()
-    book = gzip.decompress((SHARED / "books" / "gutenberg" / "pg42.txt.gz").read_bytes()).decode("utf-8")
+    news = (READERS / "news" / "lee.cor").read_text("utf-8", "replace").splitlines()
+    book = gzip.decompress((READERS / "books" / "pg42.txt.gz").read_bytes()).decode("utf-8")
     docs = [Document(id=f"news#{i}", source="news", text=line) for i, line in enumerate(news[:20])]
     docs.append(Document(id="news#contaminated", source="news", text="Reported today: " + question))
     docs.append(
@@ -98,7 +98,7 @@ def test_curation_run_with_decontam_index_end_to_end(tmp_path):
     index = tmp_path / "decontam.npz"
     assert run_index_cli("--evalset", f"gsm8k={FIXTURES / 'gsm8k_test_head40.jsonl'}", "--output", str(index)) == 0
     question = json.loads((FIXTURES / "gsm8k_test_head40.jsonl").read_text("utf-8").split("\n")[5])["question"]
-    news = (SHARED / "news" / "lee" / "lee.cor").read_text("utf-8", "replace").splitlines()[:12]
+    news = (READERS / "news" / "lee.cor").read_text("utf-8", "replace").splitlines()[:12]
     news[7] = news[7] + " " + question
     inp = tmp_path / "in" / "news.jsonl"
     inp.parent.mkdir()

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curation.config import load_config
+from curation.sample import sample_dir
 from curation.schema import Document
 from filters.content import (
     SIGNAL_NAMES,
@@ -23,7 +24,7 @@ from filters.content import (
 )
 
 CFG = load_config()["content"]
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SAMPLE = Path(sample_dir())
 
 
 def run(text: str, url: str | None = None, **overrides) -> tuple[dict, str | None]:
@@ -101,9 +102,8 @@ def test_user_blocklist_files(tmp_path):
     assert reason == "content.url_domain"
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
 def test_real_web_documents_pass():
-    with gzip.open(DATA / "web/commoncrawl/dolma/cc_en_head-0091.jsonl.gz", "rt", encoding="utf-8") as fh:
+    with gzip.open(SAMPLE / "web/cc_en_head-0091.jsonl.gz", "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
     reasons = [run(r["text"], url=r["id"])[1] for r in rows]
     assert reasons.count(None) >= len(rows) - 1

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import gzip
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_data import SHARED_DATA
 
 from curation.config import load_config
 from curation.schema import Document
 from filters.quality import SIGNAL_NAMES, decide_quality, quality_signals
 
 CFG = load_config()["quality"]
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def decide(text: str, profile: str = "gopher") -> str | None:
@@ -160,16 +159,20 @@ def test_rules_fire_in_paper_order_but_all_signals_are_computed():
     assert s["quality.hash_to_word_ratio_datatrove"] == 1.0
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
+@pytest.mark.corpus
 def test_real_documents():
-    book = gzip.decompress((DATA / "books/gutenberg/1342-0.txt.gz").read_bytes()).decode("utf-8").replace("\r\n", "\n")
+    book = (
+        gzip.decompress((SHARED_DATA / "books/gutenberg/1342-0.txt.gz").read_bytes())
+        .decode("utf-8")
+        .replace("\r\n", "\n")
+    )
     chapter = book[book.index("Chapter 1") :][:20000]
     assert decide(chapter) is None
     # Minified code: its identifiers are words with letters, so only datatrove's reading (every `(`, `;`
     # and `}` a word without a letter) drops it here; the code stage is what handles code.
-    minified = (DATA / "code/linguist/samples/JavaScript/jquery-1.4.2.min.js").read_text("utf-8")
+    minified = (SHARED_DATA / "code/linguist/samples/JavaScript/jquery-1.4.2.min.js").read_text("utf-8")
     assert decide(minified, "datatrove") == "quality.alpha_words"
-    lee = (DATA / "news/lee/lee_background.cor").read_text("utf-8").splitlines()
+    lee = (SHARED_DATA / "news/lee/lee_background.cor").read_text("utf-8").splitlines()
     kept = sum(decide(line) is None for line in lee)
     assert kept > 0.9 * len(lee)  # news articles are ordinary prose
 

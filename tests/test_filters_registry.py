@@ -5,16 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from pathlib import Path
 
 import pytest
+from shared_data import SHARED_DATA
 
 from curation.config import load_config, source_stages
 from curation.schema import Document, document_schema, documents_to_table, table_to_documents
 from filters.registry import FILTER_STAGES, compute_signals, decide, prepare, signal_names, stage_section
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
 
 
 def test_every_stage_is_registered_and_named():
@@ -47,19 +44,23 @@ def test_default_chains_follow_the_paper_table():
 def sample_documents() -> list[Document]:
     """Real web, news, book and code documents, each with the chain its source runs."""
     docs = []
-    with gzip.open(DATA / "web/commoncrawl/dolma/cc_en_head-0174.jsonl.gz", "rt", encoding="utf-8") as fh:
+    with gzip.open(SHARED_DATA / "web/commoncrawl/dolma/cc_en_head-0174.jsonl.gz", "rt", encoding="utf-8") as fh:
         docs += [
             Document(id=f"w{i}", source="web", text=json.loads(line)["text"], url=json.loads(line)["id"])
             for i, line in enumerate(fh)
         ]
-    lee = (DATA / "news/lee/lee_background.cor").read_text("latin-1").splitlines()
+    lee = (SHARED_DATA / "news/lee/lee_background.cor").read_text("latin-1").splitlines()
     docs += [Document(id=f"n{i}", source="web", text=t) for i, t in enumerate(lee[:80])]
-    book = gzip.decompress((DATA / "books/gutenberg/pg2097.txt.gz").read_bytes()).decode("utf-8").replace("\r\n", "\n")
+    book = (
+        gzip.decompress((SHARED_DATA / "books/gutenberg/pg2097.txt.gz").read_bytes())
+        .decode("utf-8")
+        .replace("\r\n", "\n")
+    )
     paras = [p for p in re.split(r"\n\s*\n", book) if p.strip()]
     docs += [
         Document(id=f"b{i}", source="web", text="\n\n".join(paras[i : i + (i % 7) + 1])) for i in range(0, 600, 10)
     ]
-    samples = DATA / "code/linguist/samples"
+    samples = SHARED_DATA / "code/linguist/samples"
     for i, path in enumerate(sorted(samples.rglob("*.*"))[::8]):
         lic = ["MIT", "GPL-3.0-only", None][i % 3]
         docs.append(
@@ -79,7 +80,7 @@ def run_chain(docs: list[Document], cfg: dict) -> list[str | None]:
     return reasons
 
 
-@needs_data
+@pytest.mark.corpus
 def test_what_if_redecision_reproduces_a_full_rerun():
     base = load_config()
     first = sample_documents()

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import gzip
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_data import SHARED_DATA
 
 from curation.config import load_config
 from curation.schema import Document
 from filters.repetition import SIGNAL_NAMES, decide_repetition, repetition_signals
 
 CFG = load_config()["repetition"]
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 UNIQUE = [f"w{i}x" for i in range(2000)]  # distinct words: no accidental repetition
 
 
@@ -157,13 +156,17 @@ def test_datatrove_lines_and_paragraphs():
     assert s["repetition.dup_line_frac_datatrove"] == 0.0
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
+@pytest.mark.corpus
 def test_real_documents():
-    book = gzip.decompress((DATA / "books/gutenberg/pg42.txt.gz").read_bytes()).decode("utf-8").replace("\r\n", "\n")
+    book = (
+        gzip.decompress((SHARED_DATA / "books/gutenberg/pg42.txt.gz").read_bytes())
+        .decode("utf-8")
+        .replace("\r\n", "\n")
+    )
     body = book[book.index("STORY OF THE DOOR") :][:30000]
     assert decide(body) is None
     # A lock file repeats the same keys in every entry.
-    lock = (DATA / "code/linguist/samples/TOML/filenames/Cargo.lock").read_text("utf-8")
+    lock = (SHARED_DATA / "code/linguist/samples/TOML/filenames/Cargo.lock").read_text("utf-8")
     assert decide(lock) is not None
 
 
@@ -205,13 +208,13 @@ def reference_all_occurrences(words: list[str], n: int) -> int:
     return sum(len(words[i]) for i in covered)
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
+@pytest.mark.corpus
 def test_vectorised_ngram_counts_match_plain_python_on_real_text():
     from curation.datatrove_tokens import datatrove_tokens
     from curation.text import words
 
-    lee = (DATA / "news/lee/lee_background.cor").read_text("latin-1").splitlines()[:60]
-    lock = (DATA / "code/linguist/samples/TOML/filenames/Cargo.lock").read_text("utf-8")[:6000]
+    lee = (SHARED_DATA / "news/lee/lee_background.cor").read_text("latin-1").splitlines()[:60]
+    lock = (SHARED_DATA / "code/linguist/samples/TOML/filenames/Cargo.lock").read_text("utf-8")[:6000]
     for text in [*lee, lock, "la la la la la la la la la la la la"]:
         toks, wrds = list(datatrove_tokens(text)), list(words(text))
         s = repetition_signals(text)

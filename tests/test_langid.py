@@ -15,7 +15,7 @@ from curation.langid import LangIdError, detect_language, detect_languages, load
 from curation.schema import Document
 from filters.language import decide_language, language_signals
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).parent / "data"
 CFG = load_config()["language"]
 SENTENCES = {
     "en": "The committee will publish its final report on the new railway line next spring.",
@@ -76,19 +76,18 @@ def test_stage_sets_columns_and_decides():
     assert stage("")[1] == "language.not_kept"
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="shared sample data not present")
 def test_real_documents():
     # Lee news lines are English; the Bulgarian Wikipedia sample is not.
-    lee = (DATA / "news/lee/lee.cor").read_text("latin-1").splitlines()
+    lee = (DATA / "readers/news/lee.cor").read_text("latin-1").splitlines()
     assert sum(stage(line)[1] is None for line in lee) >= 0.95 * len(lee)
-    bg = bz2.decompress((DATA / "wikipedia/gensim/bgwiki-latest-pages-articles-shortened.xml.bz2").read_bytes()).decode(
-        "utf-16"
-    )
+    bg = bz2.decompress(
+        (DATA / "readers/wikipedia/bgwiki-latest-pages-articles-shortened.xml.bz2").read_bytes()
+    ).decode("utf-16")
     start = bg.index("<text")
     assert detect_language(bg[start : start + 3000])[0] == "bg"
     gsm = [
         json.loads(line)["question"]
-        for line in (DATA / "evalsets/gsm8k/test.jsonl").read_text("utf-8").splitlines()[:50]
+        for line in (DATA / "decontam/gsm8k_test_head40.jsonl").read_text("utf-8").splitlines()
     ]
     assert all(lang == "en" for lang, _ in detect_languages(gsm))
 

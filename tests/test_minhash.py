@@ -29,8 +29,9 @@ from curation.minhash import (
     signature,
     token_hashes,
 )
+from curation.sample import sample_dir
 
-BOOK = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "books" / "gutenberg" / "pg345.txt.gz"
+BOOK = Path(sample_dir()) / "books" / "105.txt.gz"  # Persuasion (Project Gutenberg), bundled with the demo
 PARAMS = MinHashParams()
 
 

@@ -14,14 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curation.config import load_config
+from curation.sample import sample_dir
 from curation.schema import Document
 from pipelines.near_dedup import NearDedup
 
-BOOK = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "books" / "gutenberg" / "pg345.txt.gz"
+BOOK = Path(sample_dir()) / "books" / "105.txt.gz"  # Persuasion (Project Gutenberg), bundled with the demo
 
 
 def words_of_book() -> list[str]:
-    """Words of Dracula (Project Gutenberg), the real text every test document is cut from."""
+    """Words of Persuasion (Project Gutenberg), the real text every test document is cut from."""
     with gzip.open(BOOK, "rt", encoding="utf-8") as fh:
         return fh.read().split()[2000:]
 

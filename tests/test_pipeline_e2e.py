@@ -11,16 +11,14 @@ import duckdb
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-from pipeline_helpers import SHARED, read_docs, read_failed, real_paragraphs, run_cli, stats, write_jsonl_gz
-
-pytestmark = pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data")
+from pipeline_helpers import read_docs, read_failed, real_paragraphs, run_cli, stats, write_jsonl_gz
 
 
 @pytest.fixture(scope="module")
-def news_runs(tmp_path_factory):
+def news_runs(tmp_path_factory, shared_data):
     """5,000 real documents (with planted exact duplicates) run twice with --stages quality,dedup."""
     tmp = tmp_path_factory.mktemp("news")
-    texts = real_paragraphs(5000)
+    texts = real_paragraphs(5000, shared_data / "books" / "gutenberg")
     assert len(texts) == 5000
     records = [{"text": t, "id": f"n{i}", "url": f"https://news.example/{i}"} for i, t in enumerate(texts)]
     records += [{"text": texts[i] + "  \n", "id": f"dup{i}"} for i in range(0, 50)]  # whitespace-only variants
@@ -33,6 +31,7 @@ def news_runs(tmp_path_factory):
     return texts, records, outs
 
 
+@pytest.mark.corpus
 def test_layout_and_readers(news_runs):
     texts, records, (out, _) = news_runs
     assert sorted(p.name for p in out.iterdir()) == ["data", "dedup", "manifest.json", "removed", "stats.json"]
@@ -65,6 +64,7 @@ def test_layout_and_readers(news_runs):
     assert pf.metadata.num_row_groups >= 1 and pf.metadata.row_group(0).num_rows <= 2000
 
 
+@pytest.mark.corpus
 def test_accounting_and_exact_dedup(news_runs):
     texts, records, (out, _) = news_runs
     s = stats(out)["sources"]["news"]
@@ -82,6 +82,7 @@ def test_accounting_and_exact_dedup(news_runs):
     assert sum(1 for c in exact if not c["kept"]) == s["removed"]["by_reason"]["dedup.exact"]["docs"]
 
 
+@pytest.mark.corpus
 def test_manifest_describes_every_file(news_runs):
     _, _, (out, _) = news_runs
     manifest = json.loads((out / "manifest.json").read_text())
@@ -94,6 +95,7 @@ def test_manifest_describes_every_file(news_runs):
         assert hashlib.sha256(data).hexdigest() == e["sha256"] and len(data) == e["bytes"]
 
 
+@pytest.mark.corpus
 def test_rerun_is_byte_identical(news_runs):
     _, _, (out1, out2) = news_runs
     files1 = sorted(p.relative_to(out1) for p in out1.rglob("*") if p.is_file())
@@ -200,6 +202,7 @@ def test_unreadable_config_and_existing_output(tmp_path, capsys):
     assert "no files match" in capsys.readouterr().err
 
 
+@pytest.mark.corpus
 def test_stats_and_config_commands(news_runs, capsys):
     _, _, (out, _) = news_runs
     assert run_cli("stats", out) == 0
@@ -226,6 +229,7 @@ def test_rethreshold_matches_a_full_rerun(tmp_path):
     shutil.rmtree(base)
 
 
+@pytest.mark.slow
 def test_rethreshold_on_the_sample_corpus_matches_a_full_rerun(tmp_path):
     """Every source of the bundled corpus, several thresholds changed at once, no raw data re-read."""
     from curation.sample import demo_inputs

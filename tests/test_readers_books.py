@@ -10,15 +10,18 @@ from pathlib import Path
 
 import pytest
 from archive_helpers import tar_gz
+from shared_data import SHARED_DATA
 
 from curation.readers import detect_format
 from curation.readers.base import SourceFile
 from curation.readers.books import read_books
 from curation.readers.gutenberg import strip_gutenberg
+from curation.sample import sample_dir
 from curation.schema import Document, Failure
 
 DATA = Path(__file__).parent / "data" / "readers" / "books"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "books" / "gutenberg"
+SHARED = SHARED_DATA / "books" / "gutenberg"
+SAMPLE = Path(sample_dir()) / "books"
 
 
 def read(name: str, data: bytes, options: dict | None = None) -> list[Document | Failure]:
@@ -38,21 +41,28 @@ def test_gutenberg_book_starts_after_header_and_ends_before_license():
     assert "\r" not in doc.text
 
 
-@pytest.mark.parametrize("path", sorted(SHARED.glob("*.txt.gz")), ids=lambda p: p.name)
-def test_every_sample_book_loses_its_boilerplate(path):
-    raw = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
-    [doc] = read(path.name, path.read_bytes())
-    assert isinstance(doc, Document)
-    assert "*** START OF" not in doc.text and "*** END OF" not in doc.text.upper()
-    assert "Project Gutenberg License" not in doc.text
-    assert len(doc.text) > 0.85 * len(raw.replace("\r\n", "\n")) - 25_000  # header+license are ~20 kB
+@pytest.mark.corpus
+def test_every_corpus_book_loses_its_boilerplate():
+    books = sorted(SHARED.glob("*.txt.gz"))
+    assert len(books) == 16
+    for path in books:
+        raw = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
+        [doc] = read(path.name, path.read_bytes())
+        assert isinstance(doc, Document), path.name
+        assert "*** START OF" not in doc.text and "*** END OF" not in doc.text.upper(), path.name
+        assert "Project Gutenberg License" not in doc.text, path.name
+        assert len(doc.text) > 0.85 * len(raw.replace("\r\n", "\n")) - 25_000, path.name  # header+license ~20 kB
 
 
-def test_title_with_continuation_line_and_testing_author():
+@pytest.mark.corpus
+def test_title_with_continuation_line():
     [jane] = read("pg1260.txt.gz", (SHARED / "pg1260.txt.gz").read_bytes())
     assert jane.title == "Jane Eyre an Autobiography" and jane.meta["author"] == "Charlotte Bronte"
-    [copy] = read("106.txt.gz", (SHARED / "106.txt.gz").read_bytes())
-    [orig] = read("105.txt.gz", (SHARED / "105.txt.gz").read_bytes())
+
+
+def test_testing_author_and_missing_title():
+    [copy] = read("106.txt.gz", (SAMPLE / "106.txt.gz").read_bytes())
+    [orig] = read("105.txt.gz", (SAMPLE / "105.txt.gz").read_bytes())
     assert copy.meta["author"] == "TESTING" and copy.title is None
     assert copy.text == orig.text  # identical bodies once the differing header is gone
 

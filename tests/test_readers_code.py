@@ -9,15 +9,20 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from archive_helpers import tar_gz
+from shared_data import SHARED_DATA
 
 from curation.readers import detect_format
 from curation.readers.base import SourceFile
 from curation.readers.code import detect_language, detect_license, read_code_archive, read_code_file
+from curation.sample import sample_dir
 from curation.schema import Document, Failure
 
 DATA = Path(__file__).parent / "data" / "readers" / "code"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "code"
+SHARED = SHARED_DATA / "code"
+SAMPLE = Path(sample_dir()) / "code"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def read(name: str, data: bytes, options: dict | None = None) -> list[Document | Failure]:
@@ -42,6 +47,7 @@ def test_go_repository_tarball():
     assert by_path["go.test.sh"].meta["language"] == "Shell"
 
 
+@pytest.mark.corpus
 def test_dual_licensed_rust_repo_with_images():
     items = read("itoa.tar.gz", (SHARED / "repos" / "itoa-1577ed901354.tar.gz").read_bytes())
     assert outcomes(items) == {"file": 14, "read.binary": 2}
@@ -51,7 +57,7 @@ def test_dual_licensed_rust_repo_with_images():
 
 
 def test_bsd_python_repo():
-    items = read("markupsafe.tar.gz", (SHARED / "repos" / "markupsafe-1251593f6b0e.tar.gz").read_bytes())
+    items = read("markupsafe.tar.gz", (SAMPLE / "markupsafe-1251593f6b0e.tar.gz").read_bytes())
     assert sum(outcomes(items).values()) == 46
     assert {d.meta["license"] for d in items} == {"BSD-3-Clause"}
     init = next(d for d in items if d.meta["path"] == "src/markupsafe/__init__.py")
@@ -136,6 +142,7 @@ def test_fifty_megabyte_member_is_skipped_without_reading(tmp_path):
     assert items[0].meta["nbytes"] == 52_000_000
 
 
+@pytest.mark.corpus
 def test_loose_linguist_files():
     root = SHARED / "linguist" / "samples"
     counts: Counter = Counter()
@@ -158,8 +165,9 @@ def test_language_and_license_detection():
     assert detect_language("Makefile") == "Makefile" and detect_language("a/Dockerfile") == "Dockerfile"
     assert detect_language(".env.example") == "Dotenv"
     assert detect_language("weird.unknownext") is None
-    apache = (SHARED / ".." / "LICENSES" / "webrecorder+warcio.LICENSE.txt").read_text()
-    assert detect_license(apache) == "Apache-2.0"
-    assert detect_license((SHARED / ".." / "LICENSES" / "github-linguist+linguist.LICENSE.txt").read_text()) == "MIT"
+    assert detect_license((REPO / "LICENSE").read_text()) == "Apache-2.0"
+    with tarfile.open(DATA / "go-isatty-9a68506e2394.tar.gz") as tar:
+        mit = tar.extractfile("go-isatty/LICENSE").read().decode()
+    assert detect_license(mit) == "MIT"
     assert detect_license("All rights reserved.") == "unknown"
     assert detect_format("x/repo.tgz") == "code_archive" and detect_format("x/repo.zip") == "code_archive"

@@ -13,10 +13,11 @@ from curation.readers import READERS, detect_format, get_reader, reader_with_opt
 from curation.readers.base import SourceFile
 from curation.readers.html import decode_html, page_url, read_html
 from curation.readers.text import read_lines, read_text
+from curation.sample import sample_dir
 from curation.schema import Document, Failure
 
 DATA = Path(__file__).parent / "data" / "readers"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+LEE_BACKGROUND = Path(sample_dir()) / "news" / "lee_background.cor.gz"  # bundled with the demo
 
 
 def run(reader, name: str, data: bytes, options: dict | None = None) -> list[Document | Failure]:
@@ -29,12 +30,12 @@ def test_lee_corpus_one_document_per_line():
     assert len(docs) == 50 and all(isinstance(d, Document) for d in docs)
     assert docs[0].id == "news/lee.cor#1" and docs[49].id == "news/lee.cor#50"
     assert docs[0].text.startswith("The national executive of the strife-torn Democrats last night appointed")
-    background = run(read_lines, "lee_background.cor", (SHARED / "news" / "lee" / "lee_background.cor").read_bytes())
+    background = run(read_lines, "lee_background.cor", gzip.decompress(LEE_BACKGROUND.read_bytes()))
     assert len(background) == 300
 
 
 def test_lines_truncated_gzip_keeps_earlier_lines():
-    data = gzip.compress((SHARED / "news" / "lee" / "lee_background.cor").read_bytes())  # 360 kB, 300 lines
+    data = LEE_BACKGROUND.read_bytes()  # 360 kB, 300 lines, gzip-compressed
     items = run(read_lines, "lee.cor.gz", data[: len(data) // 2])
     assert isinstance(items[-1], Failure) and 50 < len(items) < 300
     assert items[-1].source_location.startswith("lee.cor.gz:")

@@ -7,13 +7,18 @@ import io
 from collections import Counter
 from pathlib import Path
 
+import pytest
+from shared_data import SHARED_DATA
+
 from curation.readers import READERS, detect_format
 from curation.readers.base import SourceFile
 from curation.readers.warc import read_warc
+from curation.sample import sample_dir
 from curation.schema import Document, Failure
 
 DATA = Path(__file__).parent / "data" / "readers" / "web"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "web"
+SHARED = SHARED_DATA / "web"
+SAMPLE = Path(sample_dir()) / "web"  # real crawls bundled with the demo
 
 
 def read(path: Path, data: bytes | None = None, relpath: str | None = None) -> list[Document | Failure]:
@@ -42,11 +47,11 @@ def test_common_crawl_warc_response_keeps_html_and_provenance():
 
 
 def test_ids_are_stable_and_unique():
-    first = [d.id for d in read(SHARED / "warc" / "dolma" / "sample-0000.warc.gz")]
-    second = [d.id for d in read(SHARED / "warc" / "dolma" / "sample-0000.warc.gz")]
+    first = [d.id for d in read(SAMPLE / "sample-0000.warc.gz")]
+    second = [d.id for d in read(SAMPLE / "sample-0000.warc.gz")]
     assert first == second
     assert len(set(first)) == len(first) == 22
-    urls = [d.url for d in read(SHARED / "warc" / "dolma" / "sample-0000.warc.gz")]
+    urls = [d.url for d in read(SAMPLE / "sample-0000.warc.gz")]
     assert all(u.startswith("http") for u in urls)  # wget writes WARC-Target-URI as <...>
 
 
@@ -78,7 +83,7 @@ def test_non_html_and_non_200_are_counted_skips():
 
 
 def test_gb2312_and_windows_1251_pages_are_decoded():
-    docs = [d for d in read(SHARED / "commoncrawl" / "resiliparse" / "warcfile.warc.gz") if not d.reason]
+    docs = [d for d in read(SAMPLE / "warcfile.warc.gz") if not d.reason]
     assert len(docs) == 16
     encodings = Counter(d.meta["encoding"] for d in docs)
     assert encodings["gb18030"] >= 2 and encodings["cp1251"] >= 1
@@ -113,6 +118,7 @@ def test_truncated_gz_keeps_records_before_the_cut():
     assert location.rsplit(":", 1)[1].isdigit()
 
 
+@pytest.mark.corpus
 def test_malformed_samples_never_raise():
     for path in sorted((SHARED / "malformed").rglob("*")):
         if path.is_file():

@@ -9,14 +9,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from shared_data import SHARED_DATA
 
 from curation.readers import detect_format
 from curation.readers.base import SourceFile
 from curation.readers.wikipedia import read_wikipedia, wikitext_to_text
+from curation.sample import sample_dir
 from curation.schema import Document, Failure
 
 DATA = Path(__file__).parent / "data" / "readers" / "wikipedia"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "wikipedia"
+SHARED = SHARED_DATA / "wikipedia"
 ENWIKI = SHARED / "gensim" / "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 MARKUP = ("{{", "}}", "[[", "]]", "<ref", "{|", "|}", "'''", "Category:", "File:", "Image:", "thumb|")
 
@@ -34,7 +36,7 @@ def outcomes(items: list[Document | Failure]) -> Counter:
 
 
 @pytest.fixture(scope="module")
-def enwiki() -> list[Document | Failure]:
+def enwiki(shared_data) -> list[Document | Failure]:
     """The shortened enwiki dump, read once for this module."""
     return read(ENWIKI)
 
@@ -90,7 +92,7 @@ def test_utf16_bgwiki_dump():
 
 
 def test_viwiki_unclosed_root_keeps_pages_and_reports_the_end():
-    items = read(SHARED / "wikiextractor" / "test.xml")
+    items = read(Path(sample_dir()) / "wikipedia" / "test.xml")  # bundled with the demo
     counts = outcomes(items)
     assert counts["read.redirect"] == 3 and counts["failure"] == 1
     assert sum(counts.values()) == 11  # 10 pages + the unclosed-root failure
@@ -98,6 +100,7 @@ def test_viwiki_unclosed_root_keeps_pages_and_reports_the_end():
     assert any(d.title == "Tiếng Việt" and d.text.startswith("Tiếng Việt") for d in items if isinstance(d, Document))
 
 
+@pytest.mark.corpus
 def test_truncated_bz2_keeps_earlier_pages_then_one_failure():
     data = ENWIKI.read_bytes()  # 7 bz2 blocks: the blocks before the cut are still read
     items = read(ENWIKI, data[: len(data) // 2])
