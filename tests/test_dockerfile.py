@@ -75,3 +75,22 @@ def test_build_context_includes_what_the_wheel_needs():
     for copied in re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE.read_text("utf-8"), re.M):
         for path in copied.split():
             assert (REPO / path).exists(), f"Dockerfile copies {path}, which is not in the repository"
+
+
+def test_dockerfile_pins_satisfy_the_project_requirements():
+    """Every runtime dependency the image pins is a version pyproject.toml accepts (fastText included)."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    pins = dict(
+        pin.lower().replace("_", "-").split("==", 1)
+        for pin in re.findall(r'"([A-Za-z0-9_.\-]+==[^"]+)"', DOCKERFILE.read_text("utf-8"))
+    )
+    requirements = [
+        Requirement(r) for r in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    ]
+    pinned = [r for r in requirements if r.name.lower() in pins]
+    assert "fasttext-community" in {r.name for r in pinned}
+    for req in pinned:
+        assert req.specifier.contains(pins[req.name.lower()]), f"{req} vs Dockerfile {pins[req.name.lower()]}"

@@ -345,6 +345,7 @@ def _remote_tree(server, root: str) -> dict[str, bytes]:
     return {path[len(root) + 1 :]: blob for path, blob in object_listing(server, root).items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store", ["s3", "gcs"])
 def test_bucket_to_bucket_run_equals_local_run(store, request, reference_run, decontam_index):
     from apache_beam.io.filesystems import FileSystems
