@@ -18,12 +18,12 @@ import io
 import os
 import random
 import time
-from pathlib import Path
 
 os.environ.setdefault("RAYON_NUM_THREADS", "1")
 
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
+from corpus_path import SHARED_DATA  # noqa: E402
 
 from curation.config import load_config  # noqa: E402
 from curation.mixture import Mixture  # noqa: E402
@@ -31,7 +31,7 @@ from curation.tokenize_docs import tokenize_shard  # noqa: E402
 from curation.tokenizer import HuggingFaceTokenizer, SentencePieceTokenizer  # noqa: E402
 from curation.tokenizer_train import Sample, train_sentencepiece  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+DATA = SHARED_DATA
 
 
 def documents(count: int, seed: int = 0) -> list[str]:

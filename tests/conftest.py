@@ -133,12 +133,10 @@ def gcs_bucket(gcs_server, monkeypatch) -> str:
 
 
 @pytest.fixture(scope="session")
-def curated_demo(tmp_path_factory):
-    """A finished `curation demo` output (built once per test session)."""
-    from pipeline_helpers import run_cli
-
-    out = tmp_path_factory.mktemp("training") / "demo"
-    assert run_cli("demo", "--output", out) == 0
+def curated_demo(demo_run):
+    """A finished `curation demo` output: the session's shared demo run."""
+    assert demo_run.exit_code == 0
+    out = demo_run.out
     if not (out / "_SUCCESS").exists():
         # A run path that predates the output commit protocol (pipelines/outputs.py) writes no marker.
         (out / "_SUCCESS").touch()
