@@ -37,6 +37,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus_path import SHARED_DATA  # noqa: E402
 
 from curation.config import default_config  # noqa: E402
 from curation.extract import Extraction, extract_config_args, extract_detailed  # noqa: E402
@@ -203,7 +206,7 @@ def run(pages: list[Page], overrides: Mapping[str, Any]) -> tuple[list[Extractio
 def main() -> None:
     """Score every configuration on both yardsticks and print the table (markdown)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--limit", type=int, default=None, help="only the first N yardstick-1 pages (quick runs)")
     parser.add_argument("--repeat", type=int, default=2, help="interleaved timed passes (best counts)")
     parser.add_argument("--configs", default="", help="semicolon-separated names from CONFIGS (default: all)")
