@@ -168,13 +168,23 @@ def _check_decontam_index(path: str | None, cfg: dict[str, Any], beam_flags: Seq
         raise UsageError(f"--decontam-index {path}: cannot read it: {reason}") from None
 
 
-def _prepare_output(out: str, overwrite: bool) -> None:
-    from pipelines.io import clear_output, output_nonempty
+def _prepare_output(out: str, overwrite: bool, inputs, resume: bool = False, fingerprint: str | None = None) -> None:
+    """Refuse an OUT this tool must not touch, prove it writable and mark it ours (before any compute)."""
+    from pipelines.outputs import OutputError, prepare_output
+    from pipelines.write import RUN_ENTRIES
 
-    if output_nonempty(out):
-        if not overwrite:
-            raise UsageError(f"output {out} exists and is not empty (use --overwrite)")
-        clear_output(out)
+    try:
+        prepare_output(
+            out,
+            overwrite=overwrite,
+            kind="run",
+            inputs=[spec.glob for spec in inputs],
+            owned=RUN_ENTRIES,
+            resume=resume,
+            fingerprint=fingerprint,
+        )
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _beam_flags(extra: Sequence[str]) -> list[str]:
@@ -208,7 +218,7 @@ def execute_run(
     _check_decontam_index(decontam_index, cfg, beam_flags, dry_run)
     output = absolute_local(output).rstrip("/")
     if not dry_run:
-        _prepare_output(output, overwrite)
+        _prepare_output(output, overwrite, inputs)
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
     beam_flags = local_runner_flags(input_bytes, available_cores(), workers, beam_flags)

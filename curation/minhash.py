@@ -184,6 +184,16 @@ def band_keys(sig: np.ndarray, params: MinHashParams) -> list[bytes]:
     return [band.to_bytes(2, "big") + raw[8 * band : 8 * band + 8] for band in range(params.bands)]
 
 
+def band_hashes(sig: np.ndarray, params: MinHashParams) -> np.ndarray:
+    """One 64-bit LSH bucket hash per band (band index mixed in, so equal rows in two bands never collide)."""
+    rows = sig[: params.bands * params.rows].astype(np.uint64).reshape(params.bands, params.rows)
+    folded = np.arange(1, params.bands + 1, dtype=np.uint64) * _GOLDEN
+    with np.errstate(over="ignore"):
+        for j in range(params.rows):
+            folded = folded * _TOKEN_BASE + rows[:, j]
+        return _mix64(folded)
+
+
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Jaccard similarity of two sorted unique hash arrays (two empty sets count as 0: no evidence)."""
     if a.size == 0 or b.size == 0:

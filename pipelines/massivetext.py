@@ -1,30 +1,43 @@
-"""The MassiveText pipeline graph: read -> filter -> exact/near dedup -> decontaminate -> write + stats."""
+"""The MassiveText pipeline graph: plan work items -> process each item once -> dedup on keys -> apply -> commit.
+
+1. Plan: match the input globs (at run time, so a Dataflow dry run needs no credentials), cut big files into
+   byte ranges and pack small ones (`curation.workitems`); line-based ranges get their first line number
+   from a parallel counting step.
+2. Process (`pipelines/process.py`): each work item is read, extracted, filtered (signals, then decision),
+   hashed for dedup and checked against the decontamination index by one worker, and written once to a
+   staged shard. Only a small summary per item goes on.
+3. Dedup (`pipelines/dedup.py`): exact groups and LSH candidates from compact hash files, verification,
+   connected components; only integer keys and hashes are shuffled.
+4. Apply (`pipelines/apply.py`): each item's staged shard is re-read, its cross-document decisions applied,
+   and its `data/` and `removed/` shards staged.
+5. Commit (`pipelines/write.py`): shard names, reports, stats.json, manifest.json, `_SUCCESS`.
+Beam elements are work items, summaries and numpy arrays: never one element per document.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from curation.config import source_stages
-from curation.schema import Failure
+from curation import readers
+from curation.config import source_priority, source_stages
+from curation.workitems import InputFile, Segment, WorkItem, pack_items, plan_segments, with_first_lines
 from filters.registry import signal_names
-from pipelines.decontam import Decontaminate, write_matches_bytes
-from pipelines.exact_dedup import ExactDedup
-from pipelines.filter import ApplyFilters
-from pipelines.near_dedup import NearDedup
-from pipelines.read import InputSpec, ReadDocuments
-from pipelines.write import (
-    WriteDocumentShards,
-    WriteFailures,
-    outcome_row,
-    sum_pairs,
-    write_clusters_bytes,
-    write_run_summary,
-    write_table_file,
-)
+from pipelines.apply import apply_item
+from pipelines.dedup import NearDuplicates
+from pipelines.outputs import staged_path
+from pipelines.process import ItemProcessor, RunContext, work_relpath
+from pipelines.read import InputSpec
+from pipelines.write import finalize_run
+
+DEFAULT_ITEM_BYTES = 32 * 2**20
 
 
 def stage_chains(
@@ -34,10 +47,125 @@ def stage_chains(
     return {spec.source: source_stages(cfg, spec.source, explicit) for spec in inputs}
 
 
-def _split(pcoll, label: str, predicate):
-    """Partition a PCollection in two by a predicate: (matching, others)."""
-    parts = pcoll | label >> beam.Partition(lambda x, n: 0 if predicate(x) else 1, 2)
-    return parts[0], parts[1]
+# ---- planning -------------------------------------------------------------------------------------------
+def match_input(spec: InputSpec) -> Iterator[InputFile]:
+    """Every file an `--input` glob matches, with its size."""
+    try:
+        result = FileSystems.match([spec.glob])[0]
+    except Exception:  # noqa: BLE001 - a glob matching nothing is checked up front by the CLI
+        return
+    for meta in result.metadata_list:
+        yield InputFile(spec.source, meta.path, meta.size_in_bytes, spec.glob, spec.format)
+
+
+def _format_of(path: str, source: str, forced: str | None) -> str:
+    return forced or readers.detect_format(path, source)
+
+
+def _splitter(fmt: str, path: str, size: int, target: int) -> list[tuple[int, int]]:
+    split = getattr(readers, "split_ranges", None)
+    return split(fmt, path, size, target) if split is not None else [(0, size)]
+
+
+def _needs_lines(segment: Segment) -> bool:
+    needs = getattr(readers, "needs_line_numbers", None)
+    return bool(needs and segment.format and needs(segment.format, segment.path))
+
+
+def plan(files: list[InputFile], cfg: Mapping[str, Any]) -> list[tuple[str, Segment]]:
+    """All segments of a run, in survivor order."""
+    priorities = {f.source: source_priority(cfg, f.source) for f in files}
+    target = int((cfg.get("output") or {}).get("item_bytes", DEFAULT_ITEM_BYTES))
+    return plan_segments(files, priorities, target, _format_of, _splitter)
+
+
+def _ranges_to_count(segments: list[tuple[str, Segment]]) -> Iterator[Segment]:
+    """Ranges of split line-based files (their line numbers depend on the ranges before them)."""
+    split_paths = {seg.path for _, seg in segments if seg.start > 0}
+    for _, seg in segments:
+        if seg.path in split_paths and _needs_lines(seg):
+            yield seg
+
+
+def count_lines(segment: Segment) -> tuple[tuple[str, int], int]:
+    """((path, start), lines starting in the range)."""
+    with FileSystems.open(segment.path, compression_type=CompressionTypes.UNCOMPRESSED) as stream:
+        end = segment.size if segment.end is None else segment.end
+        return (segment.path, segment.start), readers.count_line_starts(stream, segment.start, end)
+
+
+def items_from(segments: list[tuple[str, Segment]], counts: list, cfg: Mapping[str, Any]) -> list[WorkItem]:
+    """Work items with line numbers filled in."""
+    target = int((cfg.get("output") or {}).get("item_bytes", DEFAULT_ITEM_BYTES))
+    return pack_items(with_first_lines(segments, dict(counts)), target)
+
+
+class PlanWorkItems(beam.PTransform):
+    """Input specs -> WorkItem elements (deterministic: independent of the runner and the worker count)."""
+
+    def __init__(self, inputs: Sequence[InputSpec], cfg: Mapping[str, Any]):
+        super().__init__()
+        self.inputs = list(inputs)
+        self.cfg = cfg
+
+    def expand(self, pbegin):
+        cfg = self.cfg
+        files = (
+            pbegin
+            | "Specs" >> beam.Create(self.inputs)
+            | "Match" >> beam.FlatMap(match_input)
+            | "AllFiles" >> beam.combiners.ToList()
+        )
+        segments = files | "Segments" >> beam.Map(plan, cfg)
+        counts = (
+            segments
+            | "RangesToCount" >> beam.FlatMap(_ranges_to_count)
+            | "SpreadCounts" >> beam.Reshuffle()
+            | "CountLines" >> beam.Map(count_lines)
+            | "AllCounts" >> beam.combiners.ToList()
+        )
+        return (
+            segments
+            | "Items" >> beam.FlatMap(items_from, beam.pvalue.AsSingleton(counts), cfg)
+            | "SpreadItems" >> beam.Reshuffle()
+        )
+
+
+# ---- processing -----------------------------------------------------------------------------------------
+class ProcessItemFn(beam.DoFn):
+    """Phase one for one work item (or its stored summary when resuming)."""
+
+    def __init__(self, ctx: RunContext, resume: bool):
+        self.ctx = ctx
+        self.resume = resume
+        self.processor: ItemProcessor | None = None
+
+    def setup(self):
+        self.processor = ItemProcessor(self.ctx, signal_names())
+        self.processor.setup()
+
+    def process(self, item: WorkItem):
+        path = staged_path(self.ctx.out, work_relpath(item.key, ".summary.json"))
+        if self.resume and FileSystems.exists(path):
+            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+                summary = json.loads(f.read().decode("utf-8"))
+            Metrics.counter("curation", "items_resumed").inc()
+        else:
+            summary = self.processor.process(item)
+            for name, value in summary["counters"].items():
+                Metrics.counter("curation", name).inc(value)
+        Metrics.counter("curation", "items_processed").inc()
+        Metrics.counter("curation", "documents_read").inc(sum(r[3] for r in summary["stats"] if r[1] == "input"))
+        yield summary
+
+
+def _apply(item: tuple[int, Mapping[str, list]], out: str, names: list[str], output_cfg: Mapping[str, Any]):
+    ordinal, grouped = item
+    for summary in grouped["summary"]:
+        decisions = grouped["decisions"]
+        result = apply_item(out, summary, decisions[0] if decisions else None, names, output_cfg)
+        Metrics.counter("curation", "items_written").inc()
+        yield result
 
 
 def build_pipeline(
@@ -47,95 +175,36 @@ def build_pipeline(
     cfg: Mapping[str, Any],
     explicit_stages: list[str] | None = None,
     decontam_index: str | None = None,
+    resume: bool = False,
 ) -> None:
     """Add the whole curation graph to `p`, writing the documented layout under `output`."""
     chains = stage_chains(cfg, inputs, explicit_stages)
-    dedup_sources = {s for s, chain in chains.items() if "dedup" in chain}
-    decontam_sources = {s for s, chain in chains.items() if "decontaminate" in chain}
-
-    records = p | "Read" >> ReadDocuments(list(inputs), cfg.get("readers"))
-    docs, read_failures = _split(records, "SplitReadFailures", lambda r: not isinstance(r, Failure))
-
-    filtered = docs | "Filters" >> ApplyFilters(cfg, chains)
-    kept = filtered.kept
-    removed = [filtered.removed]
-    failed = [read_failures, filtered.failed]
-    reports = []
-
-    dedup_cfg = cfg.get("dedup") or {}
-    if dedup_sources:
-        to_dedup, bypass = _split(kept, "SplitDedup", lambda d: d.source in dedup_sources)
-        clusters = []
-        if dedup_cfg.get("exact", True):
-            exact = to_dedup | "ExactDedup" >> ExactDedup(cfg)
-            to_dedup = exact.kept
-            removed.append(exact.removed)
-            clusters.append(exact.clusters)
-        if dedup_cfg.get("near", True):
-            near = to_dedup | "NearDedup" >> NearDedup(dict(cfg))
-            to_dedup = near["kept"]
-            removed.append(near["removed"])
-            failed.append(near["failed"])
-            clusters.append(near["clusters"])
-        if clusters:
-            cluster_rows = clusters | "AllClusters" >> beam.Flatten()
-            reports.append(
-                _write_report(p, "Clusters", cluster_rows, output, "dedup/clusters.parquet", write_clusters_bytes)
-            )
-        kept = (to_dedup, bypass) | "MergeDedup" >> beam.Flatten()
-
-    if decontam_sources and decontam_index:
-        to_check, bypass = _split(kept, "SplitDecontam", lambda d: d.source in decontam_sources)
-        dec = to_check | "Decontaminate" >> Decontaminate(dict(cfg), decontam_index)
-        reports.append(
-            _write_report(p, "Matches", dec["matches"], output, "decontam/matches.parquet", write_matches_bytes)
-        )
-        removed.append(dec["removed"])
-        failed.append(dec["failed"])
-        kept = (dec["kept"], bypass) | "MergeDecontam" >> beam.Flatten()
-
-    removed_all = removed | "AllRemoved" >> beam.Flatten()
-    failed_all = failed | "AllFailed" >> beam.Flatten()
-
+    dedup_ran = any("dedup" in chain for chain in chains.values())
+    decontam_ran = bool(decontam_index) and any("decontaminate" in chain for chain in chains.values())
+    ctx = RunContext(out=output, cfg=dict(cfg), chains=chains, decontam_index=decontam_index if decontam_ran else None)
     names = signal_names()
-    out_cfg = cfg.get("output") or {}
-    shards = [
-        kept | "WriteKept" >> WriteDocumentShards(output, "data", names, out_cfg),
-        removed_all | "WriteRemoved" >> WriteDocumentShards(output, "removed", names, out_cfg),
-        failed_all | "WriteFailed" >> WriteFailures(output),
-        *reports,
-    ]
-    shard_entries = shards | "AllShards" >> beam.Flatten()
 
-    outcomes = (
-        records | "InputRows" >> beam.Map(lambda r: outcome_row("input", r)),
-        kept | "KeptRows" >> beam.Map(lambda d: outcome_row("kept", d)),
-        removed_all | "RemovedRows" >> beam.Map(lambda d: outcome_row("removed", d)),
-        failed_all | "FailedRows" >> beam.Map(lambda f: outcome_row("failed", f)),
+    items = p | "Plan" >> PlanWorkItems(inputs, cfg)
+    summaries = items | "Process" >> beam.ParDo(ProcessItemFn(ctx, resume))
+    keyed = summaries | "KeySummaries" >> beam.Map(lambda s: (s["ordinal"], s))
+    if dedup_ran:
+        decisions = summaries | "Dedup" >> NearDuplicates(output, cfg)
+    else:
+        decisions = p | "NoDecisions" >> beam.Create([])
+    applied = (
+        {"summary": keyed, "decisions": decisions}
+        | "JoinDecisions" >> beam.CoGroupByKey()
+        | "Apply" >> beam.FlatMap(_apply, output, names, dict(cfg.get("output") or {}))
     )
-    stats_rows = outcomes | "AllOutcomes" >> beam.Flatten() | "SumOutcomes" >> beam.CombinePerKey(sum_pairs)
     (
         p
-        | "SummaryOnce" >> beam.Create([None])
-        | "WriteSummary"
+        | "CommitOnce" >> beam.Create([None])
+        | "Commit"
         >> beam.Map(
-            write_run_summary,
-            out_dir=output,
-            stats_rows=beam.pvalue.AsList(stats_rows),
-            shards=beam.pvalue.AsList(shard_entries),
-            effective_cfg=dict(cfg),
-            stages=explicit_stages,
+            lambda _, s, a: finalize_run(output, s, a, dict(cfg), explicit_stages, dedup_ran, decontam_ran),
+            beam.pvalue.AsList(summaries),
+            beam.pvalue.AsList(applied),
         )
-    )
-
-
-def _write_report(p, name: str, rows, output: str, relpath: str, to_bytes):
-    """One small table file (cluster or match report) written after all its rows exist."""
-    return (
-        p
-        | f"{name}Once" >> beam.Create([None])
-        | f"Write{name}"
-        >> beam.Map(write_table_file, out_dir=output, relpath=relpath, rows=beam.pvalue.AsList(rows), to_bytes=to_bytes)
     )
 
 
@@ -147,8 +216,9 @@ def run(
     explicit_stages: list[str] | None = None,
     decontam_index: str | None = None,
     runner: Any = None,
+    resume: bool = False,
 ) -> None:
     """Build and run the pipeline to completion (raises on pipeline failure)."""
     options = PipelineOptions(list(beam_flags))
     with beam.Pipeline(runner=runner, options=options) as p:
-        build_pipeline(p, inputs, output, cfg, explicit_stages, decontam_index)
+        build_pipeline(p, inputs, output, cfg, explicit_stages, decontam_index, resume)

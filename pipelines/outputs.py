@@ -247,13 +247,16 @@ def _move(src: str, dst: str) -> None:
     FileSystems.rename([src], [dst])
 
 
-def commit(out: str, entries: Sequence[Mapping[str, Any]], manifest: Mapping[str, Any]) -> None:
+def commit(
+    out: str, entries: Sequence[Mapping[str, Any]], manifest: Mapping[str, Any], also_move: Sequence[str] = ()
+) -> None:
     """Move staged files to their final names, write manifest.json, then `_SUCCESS`; clear the staging area.
 
-    `entries` are the manifest entries of every staged file (their `path` is relative to OUT). Local
-    folders move with one rename per top-level folder; loose top-level files move one by one.
+    `entries` are the manifest entries of the staged shards (their `path` is relative to OUT); `also_move`
+    names other staged files (e.g. stats.json) that are committed but not listed. Local folders move with one
+    rename per top-level folder; loose top-level files move one by one.
     """
-    paths = sorted({e["path"] for e in entries})
+    paths = sorted({e["path"] for e in entries} | set(also_move))
     if not is_remote(out):
         tops = sorted({p.split("/", 1)[0] for p in paths})
         for top in tops:

@@ -1,0 +1,168 @@
+"""Last phase of a run, for one work item: apply the cross-document decisions and write the item's shards.
+
+Re-reads the item's staged shard once (documents were never shuffled), decides each row's final outcome in
+the paper's order (per-document rules, then exact and near dedup, then decontamination), and stages the
+item's `data/` and `removed/` shards. Vectorised with Arrow: Python runs only for documents in a duplicate
+cluster or with a decontamination match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from curation.lsh import NONE
+from curation.schema import document_schema
+from curation.workitems import doc_key
+from pipelines.dedup import cluster_id_exact, resolve_ids
+from pipelines.outputs import HashingWriter, create_file, staged_path
+from pipelines.process import work_relpath
+
+EXACT_REASON, NEAR_REASON = "dedup.exact", "dedup.near"
+
+
+def _decision_map(decisions: np.ndarray | None) -> dict[int, tuple[int, int, int, int]]:
+    """key -> (exact_rep, h1, h2, near_root) for the item's clustered documents."""
+    if decisions is None or decisions.size == 0:
+        return {}
+    return {
+        int(r["key"]): (int(r["exact_rep"]), int(r["h1"]), int(r["h2"]), int(r["near_root"]))
+        for r in decisions
+    }
+
+
+class ShardWriter:
+    """A staged Parquet shard written row group by row group, described for the manifest when closed."""
+
+    def __init__(self, out: str, relpath: str, schema: pa.Schema, compression: str, row_group_rows: int):
+        self.relpath = relpath
+        self.schema = schema
+        self.row_group_rows = row_group_rows
+        self.sink = HashingWriter(create_file(staged_path(out, relpath)))
+        self.writer = pq.ParquetWriter(self.sink, schema, compression=compression)
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self.writer.write_table(table.select(self.schema.names).cast(self.schema), self.row_group_rows)
+            self.rows += table.num_rows
+
+    def close(self) -> dict[str, Any]:
+        self.writer.close()
+        self.sink.close()
+        return {"staged": self.relpath, "rows": self.rows, "bytes": self.sink.nbytes, "sha256": self.sha256}
+
+    @property
+    def sha256(self) -> str:
+        return self.sink.sha.hexdigest()
+
+
+def apply_item(
+    out: str,
+    summary: Mapping[str, Any],
+    decisions: np.ndarray | None,
+    signal_names: Sequence[str],
+    output_cfg: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Write one item's final shards; returns staged entries, stats rows, cluster rows and match rows."""
+    key, source, ordinal = summary["key"], summary["source"], summary["ordinal"]
+    clustered = _decision_map(decisions)
+    referenced = sorted({v for rep, _h1, _h2, root in clustered.values() for v in (rep, root) if v != int(NONE)})
+    ids = resolve_ids(out, referenced) if referenced else {}
+    compression = str(output_cfg.get("compression", "zstd"))
+    row_group_rows = int(output_cfg.get("row_group_rows", 2000))
+    kept_w = ShardWriter(
+        out, f"data/{source}/{key}.parquet", document_schema(signal_names), compression, row_group_rows
+    )
+    removed_w = ShardWriter(
+        out, f"removed/{source}/{key}.parquet", document_schema(signal_names, with_reason=True), compression, row_group_rows
+    )
+    stats: dict[tuple[str, str, str], list[int]] = {}
+    clusters: list[dict[str, Any]] = []
+    matches: list[dict[str, Any]] = []
+    position = 0
+    with FileSystems.open(
+        staged_path(out, work_relpath(key, ".parquet")), compression_type=CompressionTypes.UNCOMPRESSED
+    ) as f:
+        shard = pq.ParquetFile(f)
+        for batch in shard.iter_batches(batch_size=row_group_rows):
+            table = pa.Table.from_batches([batch])
+            n = table.num_rows
+            reasons = table.column("reason").to_pylist()
+            texts = None
+            metas = None
+            decontam = table.column("decontam")
+            with_decontam = np.flatnonzero(~np.asarray(decontam.is_null().to_numpy(zero_copy_only=False)))
+            for i in range(n):
+                k = doc_key(ordinal, position + i)
+                if k in clustered:
+                    rep, h1, h2, root = clustered[k]
+                    doc_id = table.column("id")[i].as_py()
+                    if rep != int(NONE):
+                        clusters.append({"id": doc_id, "cluster_id": cluster_id_exact(h1, h2), "kept": rep == k})
+                    if root != int(NONE):
+                        clusters.append({"id": doc_id, "cluster_id": f"near-{ids[root]}", "kept": root == k})
+                    if reasons[i]:
+                        continue
+                    dup_of = rep if rep != int(NONE) and rep != k else root if root != int(NONE) and root != k else None
+                    if dup_of is not None:
+                        reasons[i] = EXACT_REASON if dup_of == rep else NEAR_REASON
+                        metas = metas if metas is not None else table.column("meta").to_pylist()
+                        meta = json.loads(metas[i]) if metas[i] else {}
+                        meta["duplicate_of"] = ids[dup_of]
+                        metas[i] = json.dumps(meta, ensure_ascii=False, sort_keys=True)
+            for i in with_decontam.tolist():
+                if reasons[i]:
+                    continue
+                stored = json.loads(decontam[i].as_py())
+                matches.extend(stored.get("rows") or [])
+                if stored.get("reason"):
+                    reasons[i] = stored["reason"]
+                elif stored.get("text") is not None:
+                    texts = texts if texts is not None else table.column("text").to_pylist()
+                    texts[i] = stored["text"]
+            if metas is not None:
+                table = table.set_column(table.schema.get_field_index("meta"), "meta", pa.array(metas, pa.string()))
+            if texts is not None:
+                table = table.set_column(table.schema.get_field_index("text"), "text", pa.array(texts, pa.large_string()))
+            reason_arr = pa.array(reasons, pa.string())
+            table = table.set_column(table.schema.get_field_index("reason"), "reason", reason_arr)
+            removed_mask = reason_arr.is_valid()
+            kept_t, removed_t = table.filter(pc.invert(removed_mask)), table.filter(removed_mask)
+            kept_w.write(kept_t)
+            removed_w.write(removed_t)
+            _count(stats, source, "kept", [""] * kept_t.num_rows, kept_t.column("text"))
+            _count(stats, source, "removed", removed_t.column("reason").to_pylist(), removed_t.column("text"))
+            position += n
+    entries = []
+    for writer, kind in ((kept_w, "data"), (removed_w, "removed")):
+        entry = writer.close()
+        if entry["rows"]:
+            entries.append({**entry, "kind": kind, "source": source, "ordinal": ordinal})
+    return {
+        "ordinal": ordinal,
+        "entries": entries,
+        "empty": [w.relpath for w in (kept_w, removed_w) if not w.rows],
+        "stats": [[s, o, r, d, b] for (s, o, r), (d, b) in sorted(stats.items())],
+        "clusters": clusters,
+        "matches": matches,
+    }
+
+
+def _count(stats: dict, source: str, outcome: str, reasons: list, texts: pa.ChunkedArray) -> None:
+    """Add (docs, UTF-8 bytes) per reason to the stats rows."""
+    if not reasons:
+        return
+    sizes = pc.binary_length(pc.cast(texts, pa.large_binary())).to_numpy(zero_copy_only=False)
+    for reason, size in zip(reasons, sizes.tolist(), strict=True):
+        row = stats.setdefault((source, outcome, reason or ""), [0, 0])
+        row[0] += 1
+        row[1] += int(size)

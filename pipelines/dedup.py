@@ -1,0 +1,376 @@
+"""Cross-document dedup over the compact features phase one wrote: only integer keys and hashes move.
+
+Steps (each spread over workers; see docs/dedup.md):
+1. exact partitions: every worker reads one hash range of every item's exact rows -> groups of equal text;
+2. band partitions: same for LSH band rows, minus exact duplicates -> candidate pairs;
+3. payloads: each item with candidates writes their ids and shingle sets (verification payloads exist only
+   for candidate documents);
+4. verification partitions: candidate pairs -> pairs whose true Jaccard >= threshold;
+5. connected components (large-star/small-star, `curation/components.py`) -> a survivor per cluster;
+6. decisions grouped by item, for the apply step.
+Documents are never shuffled: the apply step re-reads each item's staged shard once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+import pyarrow.parquet as pq
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from curation import components as cc
+from curation.lsh import EXACT_GROUP_DTYPE, NONE, bucket_pairs, drop_keys, exact_groups, sorted_jaccard, unique_pairs
+from curation.minhash import estimated_jaccard, params_from_config, shingle_hashes_raw, signature_from_shingles
+from curation.workitems import INDEX_BITS
+from pipelines.outputs import staged_path, write_file
+from pipelines.process import BAND_DTYPE, EXACT_DTYPE, FINE_BUCKETS, npy_bytes, work_relpath
+
+DECISION_DTYPE = np.dtype([("key", "<u8"), ("exact_rep", "<u8"), ("h1", "<u8"), ("h2", "<u8"), ("near_root", "<u8")])
+VERIFY_MODES = ("jaccard", "signature", "none")
+ROWS_PER_PARTITION = 2_000_000
+MIN_PARTITIONS = 4
+
+
+def verify_mode(section: Mapping[str, Any]) -> str:
+    """Normalise `dedup.verify`: true -> 'jaccard' (exact shingle Jaccard), false -> 'none'."""
+    value = section.get("verify", "jaccard")
+    if value is True:
+        return "jaccard"
+    if value is False or value is None:
+        return "none"
+    if value not in VERIFY_MODES:
+        raise ValueError(f"dedup.verify must be one of {VERIFY_MODES} or a bool, got {value!r}")
+    return value
+
+
+# ---- file access ----------------------------------------------------------------------------------------
+def _open(path: str):
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+def read_npy(path: str) -> np.ndarray:
+    """A whole .npy file from any filesystem."""
+    with _open(path) as f:
+        return np.load(io.BytesIO(f.read()), allow_pickle=False)
+
+
+def read_npy_rows(path: str, start: int, stop: int) -> np.ndarray:
+    """Rows [start, stop) of a 1-D .npy file, reading only their bytes."""
+    with _open(path) as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        _shape, _fortran, dtype = read_header(f)
+        header_end = f.tell()
+        if stop <= start:
+            return np.empty(0, dtype=dtype)
+        f.seek(header_end + start * dtype.itemsize)
+        data = f.read((stop - start) * dtype.itemsize)
+    return np.frombuffer(data, dtype=dtype).copy()
+
+
+def partition_bounds(index: int, parts: int) -> tuple[int, int]:
+    """Fine-bucket range [lo, hi) of coarse partition `index` of `parts`."""
+    return index * FINE_BUCKETS // parts, (index + 1) * FINE_BUCKETS // parts
+
+
+def read_partition(out: str, summaries: Iterable[Mapping[str, Any]], feature: str, index: int, parts: int, dtype):
+    """This partition's hash range of one feature (exact or bands) from every item."""
+    lo, hi = partition_bounds(index, parts)
+    chunks = []
+    for s in summaries:
+        ref = s.get(feature)
+        if not ref:
+            continue
+        offsets = read_npy(staged_path(out, ref["index"]))
+        if offsets[hi] > offsets[lo]:
+            chunks.append(read_npy_rows(staged_path(out, ref["path"]), int(offsets[lo]), int(offsets[hi])))
+    return np.concatenate(chunks) if chunks else np.empty(0, dtype=dtype)
+
+
+def partitions_for(rows: int) -> int:
+    """How many coarse partitions a feature with `rows` rows is cut into."""
+    return max(MIN_PARTITIONS, min(FINE_BUCKETS, math.ceil(rows / ROWS_PER_PARTITION)))
+
+
+# ---- payloads -------------------------------------------------------------------------------------------
+def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, Any]) -> int:
+    """Ids and verification payloads of one item's candidate documents (`keys`, sorted unique)."""
+    section = cfg.get("dedup") or {}
+    mode = verify_mode(section)
+    params = params_from_config(section)
+    key = f"{ordinal:07d}"
+    positions = (keys & np.uint64((1 << INDEX_BITS) - 1)).astype(np.int64)
+    with _open(staged_path(out, work_relpath(key, ".parquet"))) as f:
+        table = pq.read_table(f, columns=["id", "text"])
+    ids = table.column("id").take(positions).to_pylist()
+    texts = table.column("text").take(positions).to_pylist() if mode != "none" else []
+    blobs = []
+    for text in texts:
+        shingles = shingle_hashes_raw(text, params)
+        if mode == "jaccard":
+            blobs.append(np.unique((shingles >> np.uint64(32)).astype(np.uint32)))
+        else:
+            blobs.append(signature_from_shingles(shingles, params))
+    offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
+    if blobs:
+        offsets[1:] = np.cumsum([b.size for b in blobs])
+    id_bytes = [i.encode("utf-8", "surrogatepass") for i in ids]
+    id_offsets = np.zeros(len(id_bytes) + 1, dtype=np.int64)
+    id_offsets[1:] = np.cumsum([len(b) for b in id_bytes])
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        keys=keys.astype(np.uint64),
+        offsets=offsets,
+        payload=np.concatenate(blobs).astype(np.uint32) if blobs else np.empty(0, dtype=np.uint32),
+        id_offsets=id_offsets,
+        ids=np.frombuffer(b"".join(id_bytes), dtype=np.uint8),
+    )
+    write_file(staged_path(out, work_relpath(key, ".payload.npz")), buf.getvalue())
+    return ordinal
+
+
+class Payloads:
+    """Lazily loaded payload files of the items a step needs (ids and verification payloads)."""
+
+    def __init__(self, out: str):
+        self.out = out
+        self.loaded: dict[int, dict[str, np.ndarray]] = {}
+
+    def _item(self, ordinal: int) -> dict[str, np.ndarray]:
+        if ordinal not in self.loaded:
+            with _open(staged_path(self.out, work_relpath(f"{ordinal:07d}", ".payload.npz"))) as f:
+                data = np.load(io.BytesIO(f.read()), allow_pickle=False)
+                self.loaded[ordinal] = {name: data[name] for name in data.files}
+        return self.loaded[ordinal]
+
+    def _row(self, key: int) -> tuple[dict[str, np.ndarray], int]:
+        item = self._item(key >> INDEX_BITS)
+        row = int(np.searchsorted(item["keys"], np.uint64(key)))
+        if row >= item["keys"].size or int(item["keys"][row]) != key:
+            raise KeyError(f"no payload for document key {key}")
+        return item, row
+
+    def payload(self, key: int) -> np.ndarray:
+        item, row = self._row(key)
+        return item["payload"][item["offsets"][row] : item["offsets"][row + 1]]
+
+    def doc_id(self, key: int) -> str:
+        item, row = self._row(key)
+        return bytes(item["ids"][item["id_offsets"][row] : item["id_offsets"][row + 1]]).decode("utf-8", "surrogatepass")
+
+
+def verify_pairs(out: str, pairs: np.ndarray, mode: str, threshold: float) -> np.ndarray:
+    """The candidate pairs whose payloads are at least `threshold` similar."""
+    if mode == "none" or pairs.size == 0:
+        return pairs
+    store = Payloads(out)
+    keep = np.zeros(pairs.shape[0], dtype=bool)
+    measure = sorted_jaccard if mode == "jaccard" else estimated_jaccard
+    for i, (a, b) in enumerate(pairs.tolist()):
+        keep[i] = measure(store.payload(a), store.payload(b)) >= threshold
+    return pairs[keep]
+
+
+# ---- Beam steps -----------------------------------------------------------------------------------------
+def _range_partitions(total_rows: int) -> Iterator[tuple[int, int]]:
+    parts = partitions_for(total_rows)
+    for i in range(parts):
+        yield i, parts
+
+
+def _exact_partition(part: tuple[int, int], out: str, summaries: list) -> Iterator[np.ndarray]:
+    rows = read_partition(out, summaries, "exact", part[0], part[1], EXACT_DTYPE)
+    groups = exact_groups(rows)
+    if groups.size:
+        Metrics.counter("dedup", "exact_duplicates").inc(int((groups["key"] != groups["rep"]).sum()))
+        yield groups
+
+
+def _band_partition(
+    part: tuple[int, int], out: str, summaries: list, excluded: np.ndarray, all_pairs_up_to: int
+) -> Iterator[np.ndarray]:
+    rows = drop_keys(read_partition(out, summaries, "bands", part[0], part[1], BAND_DTYPE), excluded)
+    pairs = bucket_pairs(rows, all_pairs_up_to)
+    if pairs.size:
+        Metrics.counter("dedup", "near_candidate_pairs").inc(int(pairs.shape[0]))
+        yield pairs
+
+
+def _excluded_keys(groups: list[np.ndarray]) -> np.ndarray:
+    """Sorted keys of exact duplicates that are not their group's survivor (left out of near dedup)."""
+    if not groups:
+        return np.empty(0, dtype=np.uint64)
+    allg = np.concatenate(groups)
+    return np.sort(allg["key"][allg["key"] != allg["rep"]])
+
+
+def _needed_by_item(array: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(item ordinal, keys) for every key of a pair array or exact-group array."""
+    keys = array["key"] if array.dtype.names else array.reshape(-1)
+    keys = np.unique(keys.astype(np.uint64))
+    if keys.size == 0:
+        return
+    items = (keys >> np.uint64(INDEX_BITS)).astype(np.int64)
+    bounds = np.flatnonzero(np.diff(items)) + 1
+    for chunk in np.split(keys, bounds):
+        yield int(chunk[0] >> np.uint64(INDEX_BITS)), chunk
+
+
+def _route_pairs(pairs: np.ndarray, parts: int) -> Iterator[tuple[int, np.ndarray]]:
+    part = cc.partition_of(pairs[:, 0] ^ (pairs[:, 1] << np.uint64(1)), parts)
+    for i in np.unique(part):
+        yield int(i), pairs[part == i]
+
+
+def _route_edges(edges: np.ndarray, parts: int) -> Iterator[tuple[int, np.ndarray]]:
+    for i, group in enumerate(cc.route(edges, parts)):
+        if group.size:
+            yield i, group
+
+
+def _concat(arrays: Iterable[np.ndarray]) -> np.ndarray:
+    arrays = [a for a in arrays if a.size]
+    return np.concatenate(arrays) if arrays else np.empty((0, 2), dtype=np.uint64)
+
+
+class ConnectedComponents(beam.PTransform):
+    """Edge arrays -> one (node, root) array: large-star/small-star rounds spread over workers, then a finish."""
+
+    def __init__(self, rounds: int = 6, parts: int = 16):
+        super().__init__()
+        self.rounds, self.parts = rounds, parts
+
+    def expand(self, edges):
+        current = edges | "Canonical" >> beam.Map(cc.canonical)
+        for r in range(self.rounds):
+            for kind in ("large", "small"):
+                current = (
+                    current
+                    | f"Route{kind}{r}" >> beam.FlatMap(_route_edges, self.parts)
+                    | f"Group{kind}{r}" >> beam.GroupByKey()
+                    | f"Star{kind}{r}" >> beam.MapTuple(lambda _p, groups, k=kind: cc.star_step(_concat(groups), k))
+                )
+        return (
+            current
+            | "AllEdges" >> beam.combiners.ToList()
+            | "Finish" >> beam.Map(lambda arrays: cc.finish_components(*cc.split_settled(_concat(arrays))))
+        )
+
+
+def _decisions(_, groups: list[np.ndarray], roots: list[np.ndarray]) -> Iterator[tuple[int, np.ndarray]]:
+    """Per item: one row per document in any cluster (exact group and/or near component)."""
+    exact = np.concatenate(groups) if groups else np.empty(0, dtype=EXACT_GROUP_DTYPE)
+    near = roots[0] if roots and roots[0].size else np.empty((0, 2), dtype=np.uint64)
+    keys = np.unique(np.concatenate([exact["key"], near[:, 0]]).astype(np.uint64))
+    if keys.size == 0:
+        return
+    rows = np.zeros(keys.size, dtype=DECISION_DTYPE)
+    rows["key"] = keys
+    rows["exact_rep"] = NONE
+    rows["near_root"] = NONE
+    if exact.size:
+        at = np.searchsorted(keys, exact["key"])
+        rows["exact_rep"][at] = exact["rep"]
+        rows["h1"][at], rows["h2"][at] = exact["h1"], exact["h2"]
+    if near.size:
+        at = np.searchsorted(keys, near[:, 0])
+        rows["near_root"][at] = near[:, 1]
+    items = (keys >> np.uint64(INDEX_BITS)).astype(np.int64)
+    bounds = np.flatnonzero(np.diff(items)) + 1
+    for chunk in np.split(rows, bounds):
+        yield int(chunk["key"][0] >> np.uint64(INDEX_BITS)), chunk
+
+
+class NearDuplicates(beam.PTransform):
+    """Item summaries -> (item ordinal, decision rows) for every item with documents in a duplicate cluster."""
+
+    def __init__(self, out: str, cfg: Mapping[str, Any]):
+        super().__init__()
+        self.out = out
+        self.cfg = cfg
+        section = cfg.get("dedup") or {}
+        self.mode = verify_mode(section)
+        self.threshold = float(section.get("threshold", 0.8))
+        self.all_pairs_up_to = int(section.get("all_pairs_up_to", 16))
+        self.exact_on = bool(section.get("exact", True))
+        self.near_on = bool(section.get("near", True))
+        self.verify_parts = int(section.get("verify_partitions", 16))
+
+    def expand(self, summaries):
+        out = self.out
+        listed = beam.pvalue.AsList(summaries)
+        p = summaries.pipeline
+        empty_groups = p | "NoExact" >> beam.Create([np.empty(0, dtype=EXACT_GROUP_DTYPE)])
+        if self.exact_on:
+            groups = (
+                summaries
+                | "ExactRows" >> beam.Map(lambda s: (s.get("exact") or {}).get("rows", 0))
+                | "ExactTotal" >> beam.CombineGlobally(sum)
+                | "ExactParts" >> beam.FlatMap(_range_partitions)
+                | "SpreadExact" >> beam.Reshuffle()
+                | "ExactGroups" >> beam.FlatMap(_exact_partition, out, listed)
+            )
+            groups = (groups, empty_groups) | "WithEmptyExact" >> beam.Flatten()
+        else:
+            groups = empty_groups
+        excluded = groups | "AllExact" >> beam.combiners.ToList() | "Excluded" >> beam.Map(_excluded_keys)
+        if self.near_on:
+            pairs = (
+                summaries
+                | "BandRows" >> beam.Map(lambda s: (s.get("bands") or {}).get("rows", 0))
+                | "BandTotal" >> beam.CombineGlobally(sum)
+                | "BandParts" >> beam.FlatMap(_range_partitions)
+                | "SpreadBands" >> beam.Reshuffle()
+                | "BandPairs"
+                >> beam.FlatMap(_band_partition, out, listed, beam.pvalue.AsSingleton(excluded), self.all_pairs_up_to)
+                | "RoutePairs" >> beam.FlatMap(_route_pairs, self.verify_parts)
+                | "GroupPairs" >> beam.GroupByKey()
+                | "UniquePairs" >> beam.MapTuple(lambda _q, arrays: unique_pairs(_concat(arrays)))
+            )
+        else:
+            pairs = p | "NoPairs" >> beam.Create([np.empty((0, 2), dtype=np.uint64)])
+        needed = (
+            (groups | "ExactNeeds" >> beam.FlatMap(_needed_by_item), pairs | "PairNeeds" >> beam.FlatMap(_needed_by_item))
+            | "AllNeeds" >> beam.Flatten()
+            | "NeedsByItem" >> beam.GroupByKey()
+            | "WritePayloads"
+            >> beam.MapTuple(lambda ordinal, arrays: write_payload(out, ordinal, np.unique(np.concatenate(list(arrays))), self.cfg))
+        )
+        ready = beam.pvalue.AsList(needed)
+        mode, threshold = self.mode, self.threshold
+        edges = pairs | "Verify" >> beam.Map(lambda arr, _ready: verify_pairs(out, arr, mode, threshold), ready)
+        roots = edges | "Components" >> ConnectedComponents()
+        return (
+            p
+            | "DecideOnce" >> beam.Create([None])
+            | "Decisions"
+            >> beam.FlatMap(_decisions, beam.pvalue.AsList(groups), beam.pvalue.AsList(roots))
+        )
+
+
+def resolve_ids(out: str, keys: Sequence[int]) -> dict[int, str]:
+    """Document ids of keys that have payloads (cluster survivors and members)."""
+    store = Payloads(out)
+    return {k: store.doc_id(k) for k in keys}
+
+
+def cluster_id_exact(h1: int, h2: int) -> str:
+    """The exact-cluster id (same digest as `curation.text.exact_dedup_key`)."""
+    return "exact-" + (int(h1).to_bytes(8, "little") + int(h2).to_bytes(8, "little")).hex()
+
+
+def dump_json(obj: Any) -> str:
+    """Compact JSON (for small report rows)."""
+    return json.dumps(obj, sort_keys=True)
+
+
+__all__ = ["NearDuplicates", "ConnectedComponents", "resolve_ids", "cluster_id_exact", "npy_bytes"]
