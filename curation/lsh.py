@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 NONE = np.uint64(np.iinfo(np.uint64).max)
+EXACT_ROW_DTYPE = np.dtype([("h1", "<u8"), ("h2", "<u8"), ("key", "<u8")])
+BAND_ROW_DTYPE = np.dtype([("h", "<u8"), ("key", "<u8")])
 EXACT_GROUP_DTYPE = np.dtype([("key", "<u8"), ("rep", "<u8"), ("h1", "<u8"), ("h2", "<u8")])
 
 
@@ -99,3 +101,48 @@ def sorted_jaccard(a: np.ndarray, b: np.ndarray) -> float:
         return 0.0
     inter = np.intersect1d(a, b, assume_unique=True).size
     return inter / (a.size + b.size - inter)
+
+
+DECISION_DTYPE = np.dtype([("key", "<u8"), ("exact_rep", "<u8"), ("h1", "<u8"), ("h2", "<u8"), ("near_root", "<u8")])
+
+
+def cluster_decisions(groups: np.ndarray, roots: np.ndarray, rank) -> np.ndarray:
+    """One decision row per document in an exact group and/or a near-duplicate component.
+
+    `groups` are exact-group rows (key, rep, h1, h2) whose `rep` is the group's smallest key (any fixed
+    member works: exact copies have equal shingles, so near dedup ran on that one member only); `roots` are
+    (node, root) rows of near components over those members. `rank(keys) -> sort keys` orders documents by
+    who survives (source priority, then natural id order). Each exact group keeps its best-ranked member
+    (`exact_rep`); each near component keeps the best-ranked of its groups' survivors (`near_root`), and the
+    other survivors in it get that `near_root`, exactly as exact dedup followed by near dedup would decide.
+    """
+    exact_rep: dict[int, int] = {}
+    survivor_of_rep: dict[int, int] = {}
+    hashes: dict[int, tuple[int, int]] = {}
+    if groups.size:
+        order = np.lexsort((groups["key"], groups["h2"], groups["h1"]))
+        groups = groups[order]
+        starts = np.flatnonzero(_run_starts(groups["h1"], groups["h2"]))
+        for members in np.split(groups, starts[1:]):
+            keys = [int(k) for k in members["key"]]
+            best = min(keys, key=rank)
+            survivor_of_rep[int(members["rep"][0])] = best
+            for k in keys:
+                exact_rep[k] = best
+                hashes[k] = (int(members["h1"][0]), int(members["h2"][0]))
+    near_root: dict[int, int] = {}
+    if roots.size:
+        order = np.argsort(roots[:, 1], kind="stable")
+        roots = roots[order]
+        starts = np.flatnonzero(_run_starts(roots[:, 1]))
+        for component in np.split(roots, starts[1:]):
+            standing = [survivor_of_rep.get(int(n), int(n)) for n in component[:, 0]]
+            best = min(standing, key=rank)
+            for k in standing:
+                near_root[k] = best
+    keys = sorted(set(exact_rep) | set(near_root))
+    out = np.zeros(len(keys), dtype=DECISION_DTYPE)
+    for i, k in enumerate(keys):
+        h1, h2 = hashes.get(k, (0, 0))
+        out[i] = (k, exact_rep.get(k, NONE), h1, h2, near_root.get(k, NONE))
+    return out

@@ -77,7 +77,9 @@ class WorkItem:
 
 def work_bytes(files: Iterable[tuple[str, int]]) -> int:
     """Uncompressed-equivalent size of (path, size) inputs: compressed files count COMPRESSED_TEXT_RATIO times."""
-    return sum(size * COMPRESSED_TEXT_RATIO if path.lower().endswith(_COMPRESSED_SUFFIXES) else size for path, size in files)
+    return sum(
+        size * COMPRESSED_TEXT_RATIO if path.lower().endswith(_COMPRESSED_SUFFIXES) else size for path, size in files
+    )
 
 
 def doc_key(ordinal: int, position: int) -> int:

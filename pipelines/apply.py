@@ -33,10 +33,7 @@ def _decision_map(decisions: np.ndarray | None) -> dict[int, tuple[int, int, int
     """key -> (exact_rep, h1, h2, near_root) for the item's clustered documents."""
     if decisions is None or decisions.size == 0:
         return {}
-    return {
-        int(r["key"]): (int(r["exact_rep"]), int(r["h1"]), int(r["h2"]), int(r["near_root"]))
-        for r in decisions
-    }
+    return {int(r["key"]): (int(r["exact_rep"]), int(r["h1"]), int(r["h2"]), int(r["near_root"])) for r in decisions}
 
 
 class ShardWriter:
@@ -83,7 +80,11 @@ def apply_item(
         out, f"data/{source}/{key}.parquet", document_schema(signal_names), compression, row_group_rows
     )
     removed_w = ShardWriter(
-        out, f"removed/{source}/{key}.parquet", document_schema(signal_names, with_reason=True), compression, row_group_rows
+        out,
+        f"removed/{source}/{key}.parquet",
+        document_schema(signal_names, with_reason=True),
+        compression,
+        row_group_rows,
     )
     stats: dict[tuple[str, str, str], list[int]] = {}
     clusters: list[dict[str, Any]] = []
@@ -129,10 +130,14 @@ def apply_item(
                 elif stored.get("text") is not None:
                     texts = texts if texts is not None else table.column("text").to_pylist()
                     texts[i] = stored["text"]
+                    metas = metas if metas is not None else table.column("meta").to_pylist()
+                    metas[i] = json.dumps(stored.get("meta") or {}, ensure_ascii=False, sort_keys=True)
             if metas is not None:
                 table = table.set_column(table.schema.get_field_index("meta"), "meta", pa.array(metas, pa.string()))
             if texts is not None:
-                table = table.set_column(table.schema.get_field_index("text"), "text", pa.array(texts, pa.large_string()))
+                table = table.set_column(
+                    table.schema.get_field_index("text"), "text", pa.array(texts, pa.large_string())
+                )
             reason_arr = pa.array(reasons, pa.string())
             table = table.set_column(table.schema.get_field_index("reason"), "reason", reason_arr)
             removed_mask = reason_arr.is_valid()

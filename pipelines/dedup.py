@@ -27,13 +27,21 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from curation import components as cc
-from curation.lsh import EXACT_GROUP_DTYPE, NONE, bucket_pairs, drop_keys, exact_groups, sorted_jaccard, unique_pairs
+from curation.lsh import (
+    EXACT_GROUP_DTYPE,
+    bucket_pairs,
+    cluster_decisions,
+    drop_keys,
+    exact_groups,
+    sorted_jaccard,
+    unique_pairs,
+)
 from curation.minhash import estimated_jaccard, params_from_config, shingle_hashes_raw, signature_from_shingles
+from curation.schema import id_sort_key
 from curation.workitems import INDEX_BITS
 from pipelines.outputs import staged_path, write_file
 from pipelines.process import BAND_DTYPE, EXACT_DTYPE, FINE_BUCKETS, npy_bytes, work_relpath
 
-DECISION_DTYPE = np.dtype([("key", "<u8"), ("exact_rep", "<u8"), ("h1", "<u8"), ("h2", "<u8"), ("near_root", "<u8")])
 VERIFY_MODES = ("jaccard", "signature", "none")
 ROWS_PER_PARTITION = 2_000_000
 MIN_PARTITIONS = 4
@@ -165,7 +173,9 @@ class Payloads:
 
     def doc_id(self, key: int) -> str:
         item, row = self._row(key)
-        return bytes(item["ids"][item["id_offsets"][row] : item["id_offsets"][row + 1]]).decode("utf-8", "surrogatepass")
+        return bytes(item["ids"][item["id_offsets"][row] : item["id_offsets"][row + 1]]).decode(
+            "utf-8", "surrogatepass"
+        )
 
 
 def verify_pairs(out: str, pairs: np.ndarray, mode: str, threshold: float) -> np.ndarray:
@@ -266,25 +276,20 @@ class ConnectedComponents(beam.PTransform):
         )
 
 
-def _decisions(_, groups: list[np.ndarray], roots: list[np.ndarray]) -> Iterator[tuple[int, np.ndarray]]:
-    """Per item: one row per document in any cluster (exact group and/or near component)."""
+def _decisions(_, out: str, summaries: list, groups: list[np.ndarray], roots: list[np.ndarray], _ready=None):
+    """Per item: (ordinal, decision rows) for its documents in any exact group or near component."""
     exact = np.concatenate(groups) if groups else np.empty(0, dtype=EXACT_GROUP_DTYPE)
     near = roots[0] if roots and roots[0].size else np.empty((0, 2), dtype=np.uint64)
-    keys = np.unique(np.concatenate([exact["key"], near[:, 0]]).astype(np.uint64))
-    if keys.size == 0:
+    priority = {s["ordinal"]: s["priority"] for s in summaries}
+    store = Payloads(out)
+
+    def rank(key: int) -> tuple:
+        return priority[key >> INDEX_BITS], id_sort_key(store.doc_id(key))
+
+    rows = cluster_decisions(exact, near, rank)
+    if rows.size == 0:
         return
-    rows = np.zeros(keys.size, dtype=DECISION_DTYPE)
-    rows["key"] = keys
-    rows["exact_rep"] = NONE
-    rows["near_root"] = NONE
-    if exact.size:
-        at = np.searchsorted(keys, exact["key"])
-        rows["exact_rep"][at] = exact["rep"]
-        rows["h1"][at], rows["h2"][at] = exact["h1"], exact["h2"]
-    if near.size:
-        at = np.searchsorted(keys, near[:, 0])
-        rows["near_root"][at] = near[:, 1]
-    items = (keys >> np.uint64(INDEX_BITS)).astype(np.int64)
+    items = (rows["key"] >> np.uint64(INDEX_BITS)).astype(np.int64)
     bounds = np.flatnonzero(np.diff(items)) + 1
     for chunk in np.split(rows, bounds):
         yield int(chunk["key"][0] >> np.uint64(INDEX_BITS)), chunk
@@ -339,11 +344,16 @@ class NearDuplicates(beam.PTransform):
         else:
             pairs = p | "NoPairs" >> beam.Create([np.empty((0, 2), dtype=np.uint64)])
         needed = (
-            (groups | "ExactNeeds" >> beam.FlatMap(_needed_by_item), pairs | "PairNeeds" >> beam.FlatMap(_needed_by_item))
+            (
+                groups | "ExactNeeds" >> beam.FlatMap(_needed_by_item),
+                pairs | "PairNeeds" >> beam.FlatMap(_needed_by_item),
+            )
             | "AllNeeds" >> beam.Flatten()
             | "NeedsByItem" >> beam.GroupByKey()
             | "WritePayloads"
-            >> beam.MapTuple(lambda ordinal, arrays: write_payload(out, ordinal, np.unique(np.concatenate(list(arrays))), self.cfg))
+            >> beam.MapTuple(
+                lambda ordinal, arrays: write_payload(out, ordinal, np.unique(np.concatenate(list(arrays))), self.cfg)
+            )
         )
         ready = beam.pvalue.AsList(needed)
         mode, threshold = self.mode, self.threshold
@@ -353,7 +363,7 @@ class NearDuplicates(beam.PTransform):
             p
             | "DecideOnce" >> beam.Create([None])
             | "Decisions"
-            >> beam.FlatMap(_decisions, beam.pvalue.AsList(groups), beam.pvalue.AsList(roots))
+            >> beam.FlatMap(_decisions, out, listed, beam.pvalue.AsList(groups), beam.pvalue.AsList(roots), ready)
         )
 
 

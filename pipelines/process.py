@@ -33,6 +33,7 @@ from apache_beam.io.filesystems import FileSystems
 from curation.config import source_priority
 from curation.decontam import DecontamIndex, check_compatible, decontaminate_document
 from curation.extract import extract_with_config
+from curation.lsh import BAND_ROW_DTYPE, EXACT_ROW_DTYPE
 from curation.minhash import band_hashes, params_from_config, shingle_hashes_raw, signature_from_shingles
 from curation.readers import SourceFile, reader_with_options
 from curation.schema import Document, Failure, document_schema, documents_to_table, id_sort_key
@@ -46,8 +47,7 @@ HTML = "text/html"
 BATCH_DOCS = 256
 FINE_BITS = 10
 FINE_BUCKETS = 1 << FINE_BITS
-EXACT_DTYPE = np.dtype([("h1", "<u8"), ("h2", "<u8"), ("key", "<u8")])
-BAND_DTYPE = np.dtype([("h", "<u8"), ("key", "<u8")])
+EXACT_DTYPE, BAND_DTYPE = EXACT_ROW_DTYPE, BAND_ROW_DTYPE
 DECONTAM_FIELD = pa.field("decontam", pa.string(), metadata={"encoding": "json"})
 
 
@@ -213,13 +213,22 @@ class ItemProcessor:
                 bands.append(np.stack([hashes, np.full(hashes.size, key, dtype=np.uint64)], axis=1))
 
     def _decontam(self, doc: Document) -> str | None:
-        """The decontamination result of a document as JSON (None when it matched nothing)."""
+        """The decontamination result of a document as JSON (None when it matched nothing).
+
+        Stored, not applied: it takes effect in the apply step, after dedup, as in the paper's order.
+        """
         probe = dataclasses.replace(doc, meta=dict(doc.meta), reason=None)
         removed, rows = decontaminate_document(probe, self.index, self.decontam_section)
         if not rows and not removed:
             return None
-        cut = probe.text if (not removed and probe.text != doc.text) else None
-        return json.dumps({"reason": probe.reason if removed else None, "text": cut, "rows": rows}, sort_keys=True)
+        cut = not removed and probe.text != doc.text
+        result = {
+            "reason": probe.reason if removed else None,
+            "text": probe.text if cut else None,
+            "meta": probe.meta if cut else None,
+            "rows": rows,
+        }
+        return json.dumps(result, sort_keys=True, ensure_ascii=False)
 
     # -- per item -------------------------------------------------------------------------------------
     def process(self, item: WorkItem) -> dict[str, Any]:

@@ -79,7 +79,9 @@ def finalize_run(
     for s in summaries:
         failed = s.get("failed")
         if failed:
-            entries.append({**failed, "staged": failed["path"], "kind": "failed", "source": None, "ordinal": s["ordinal"]})
+            entries.append(
+                {**failed, "staged": failed["path"], "kind": "failed", "source": None, "ordinal": s["ordinal"]}
+            )
     for a in applied:
         entries.extend(a["entries"])
         for relpath in a.get("empty", []):
@@ -88,9 +90,7 @@ def finalize_run(
     for e in named:
         if e["staged"] != e["path"]:
             _move(staged_path(out, e["staged"]), staged_path(out, e["path"]))
-    shards = [
-        {k: e[k] for k in ("path", "bytes", "sha256", "rows", "kind", "source")} for e in named
-    ]
+    shards = [{k: e[k] for k in ("path", "bytes", "sha256", "rows", "kind", "source")} for e in named]
     if dedup_ran:
         rows = [r for a in applied for r in a["clusters"]]
         entry = write_staged(out, "dedup/clusters.parquet", table_bytes(rows, CLUSTER_SCHEMA, ("cluster_id", "id")))

@@ -67,3 +67,52 @@ def real_paragraphs(limit: int, books: Path = SAMPLE / "books") -> list[str]:
         if len(docs) >= limit:
             break
     return docs[:limit]
+
+
+def write_documents(folder: Path, docs) -> dict[str, Path]:
+    """Write Documents as one Parquet file per source in the output schema (ids kept); returns source -> file."""
+    import pyarrow.parquet as pq
+
+    from curation.schema import document_schema, documents_to_table
+
+    by_source: dict[str, list] = {}
+    for doc in docs:
+        by_source.setdefault(doc.source, []).append(doc)
+    files = {}
+    for source, group in by_source.items():
+        path = folder / source / "docs.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(documents_to_table(group, document_schema(["dummy"])), path)
+        files[source] = path
+    return files
+
+
+def run_documents(docs, work: Path, *flags: str, stages: str = "dedup") -> tuple[int, Path]:
+    """Run `curation run` over in-memory Documents (one Parquet input per source); returns (exit code, OUT)."""
+    files = write_documents(work / "in", docs)
+    out = work / "out"
+    args = ["run", "--output", out, "--stages", stages, "--overwrite", *flags]
+    for source, path in sorted(files.items()):
+        args += ["--input", f"{source}:parquet={path}"]
+    return run_cli(*args), out
+
+
+def outcome(out: Path) -> dict[str, list[dict]]:
+    """kept/removed rows (id, reason, meta as dict, text), cluster rows and dead letters of a run, sorted."""
+    import pyarrow.parquet as pq
+
+    def simple(rows):
+        return [
+            {"id": r["id"], "reason": r.get("reason"), "meta": json.loads(r["meta"] or "{}"), "text": r["text"]}
+            for r in rows
+        ]
+
+    clusters = out / "dedup" / "clusters.parquet"
+    return {
+        "kept": simple(read_docs(out, "data")),
+        "removed": simple(read_docs(out, "removed")),
+        "clusters": sorted(pq.read_table(clusters).to_pylist(), key=lambda r: (r["cluster_id"], r["id"]))
+        if clusters.exists()
+        else [],
+        "failed": read_failed(out),
+    }

@@ -7,16 +7,14 @@ import io
 import json
 from pathlib import Path
 
-import apache_beam as beam
 import pyarrow.parquet as pq
-from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
-from apache_beam.testing.util import assert_that, equal_to
+from pipeline_helpers import outcome, run_documents
 
 from curation.config import load_config
 from curation.decontam import build_index, save_index
 from curation.evalsets import load_evalsets, parse_evalset_spec
 from curation.schema import Document
-from pipelines.decontam import Decontaminate, write_matches_bytes
+from pipelines.write import MATCH_SCHEMA, table_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "data" / "decontam"
@@ -43,39 +41,39 @@ def test_decontaminate_routes_every_document_once(tmp_path):
         Document(id="books#jekyll", source="books", text=book[:20000] + "\n\n" + question + "\n\n" + book[20000:40000])
     )
     docs.append(Document(id="wiki#dufu", source="wikipedia", text="Du Fu was a Chinese poet.", title="Du Fu"))
-    docs.append(Document(id="news#broken", source="news", text=None))  # a buggy upstream record
 
-    cut_cfg = {**cfg, "decontaminate": {**cfg["decontaminate"], "action": "cut"}}
-    with BeamTestPipeline() as p:
-        out = p | beam.Create(docs) | Decontaminate(cut_cfg, str(index_path))
-        assert_that(
-            out["removed"] | "RemovedIds" >> beam.Map(lambda d: (d.id, d.reason)),
-            equal_to([("news#contaminated", "decontaminate.gsm8k"), ("wiki#dufu", "decontaminate.wikipedia_title")]),
-            label="removed",
-        )
-        assert_that(
-            out["kept"] | "KeptIds" >> beam.Map(lambda d: (d.id, "decontam_cut" in d.meta, question in d.text)),
-            equal_to([(f"news#{i}", False, False) for i in range(20)] + [("books#jekyll", True, False)]),
-            label="kept",
-        )
-        assert_that(
-            out["matches"] | "MatchKeys" >> beam.Map(lambda r: (r["id"], r["benchmark"], r["item_id"])),
-            equal_to(
-                [
-                    ("news#contaminated", "gsm8k", "gsm8k/12"),
-                    ("books#jekyll", "gsm8k", "gsm8k/12"),
-                    ("wiki#dufu", "wikitext2", "Du Fu"),
-                ]
-            ),
-            label="matches",
-        )
-        assert_that(
-            out["failed"] | "FailedIds" >> beam.Map(lambda f: (f.source_location, f.stage, f.error.split(":")[0])),
-            equal_to([("news#broken", "decontaminate", "TypeError")]),
-            label="failed",
-        )
-    # inputs were not mutated
-    assert docs[-3].reason is None and question in docs[-3].text
+    code, out = run_documents(
+        docs,
+        tmp_path,
+        "--decontam-index",
+        str(index_path),
+        "--set",
+        "decontaminate.action=cut",
+        stages="decontaminate",
+    )
+    assert code == 0
+    result = outcome(out)
+    assert sorted((r["id"], r["reason"]) for r in result["removed"]) == [
+        ("news#contaminated", "decontaminate.gsm8k"),
+        ("wiki#dufu", "decontaminate.wikipedia_title"),
+    ]
+    kept = {r["id"]: r for r in result["kept"]}
+    assert sorted(kept) == sorted([f"news#{i}" for i in range(20)] + ["books#jekyll"])
+    assert "decontam_cut" in kept["books#jekyll"]["meta"] and question not in kept["books#jekyll"]["text"]
+    assert all("decontam_cut" not in kept[f"news#{i}"]["meta"] for i in range(20))
+    matches = pq.read_table(out / "decontam" / "matches.parquet").to_pylist()
+    assert sorted((r["id"], r["benchmark"], r["item_id"]) for r in matches) == sorted(
+        [
+            ("news#contaminated", "gsm8k", "gsm8k/12"),
+            ("books#jekyll", "gsm8k", "gsm8k/12"),
+            ("wiki#dufu", "wikitext2", "Du Fu"),
+        ]
+    )
+    assert result["failed"] == []
+
+
+def write_matches_bytes(rows):
+    return table_bytes(rows, MATCH_SCHEMA, ("id", "benchmark", "item_id"))
 
 
 def test_matches_parquet_bytes_are_sorted_and_typed():

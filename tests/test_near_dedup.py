@@ -1,22 +1,19 @@
-"""NearDedup on the DirectRunner: clustering, verification, transitivity, priority and determinism."""
+"""Near dedup through the whole pipeline: clustering, verification, transitivity, priority, determinism."""
 
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from pathlib import Path
 
-import apache_beam as beam
+import numpy as np
 import pytest
-from apache_beam.options.pipeline_options import PipelineOptions
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pipeline_helpers import outcome, run_documents
 
-from curation.config import load_config
 from curation.sample import sample_dir
 from curation.schema import Document
-from pipelines.near_dedup import NearDedup
 
 BOOK = Path(sample_dir()) / "books" / "105.txt.gz"  # Persuasion (Project Gutenberg), bundled with the demo
 
@@ -38,25 +35,11 @@ def reference_jaccard(a: str, b: str, n: int = 13) -> float:
     return len(ga & gb) / len(ga | gb)
 
 
-def run_dedup(docs: list[Document], out: Path, cfg: dict | None = None, options: list[str] | None = None) -> dict:
-    """Run NearDedup in a real Beam pipeline and read its outputs back from JSON-lines files."""
-    cfg = cfg or load_config()
-    out.mkdir(parents=True, exist_ok=True)
-    with beam.Pipeline(options=PipelineOptions(options or [])) as p:
-        result = p | beam.Create(docs, reshuffle=False) | NearDedup(cfg)
-        encode = {
-            "kept": lambda d: json.dumps({"id": d.id, "reason": d.reason, "meta": d.meta, "text": d.text}),
-            "removed": lambda d: json.dumps({"id": d.id, "reason": d.reason, "meta": d.meta, "text": d.text}),
-            "clusters": lambda r: json.dumps(r, sort_keys=True),
-            "failed": lambda f: json.dumps({"error": f.error, "location": f.source_location}),
-        }
-        for name, fn in encode.items():
-            _ = result[name] | f"Encode{name}" >> beam.Map(fn) | f"Write{name}" >> beam.io.WriteToText(str(out / name))
-    outputs = {}
-    for name in ("kept", "removed", "clusters", "failed"):
-        lines = [line for f in sorted(out.glob(f"{name}-*")) for line in f.read_text().splitlines()]
-        outputs[name] = sorted((json.loads(line) for line in lines), key=lambda r: json.dumps(r, sort_keys=True))
-    return outputs
+def run_dedup(docs: list[Document], work, *flags: str) -> dict:
+    """Run the pipeline's dedup stage over the documents and read every outcome back."""
+    code, out = run_documents(docs, work, *flags)
+    assert code == 0
+    return outcome(out)
 
 
 @pytest.fixture(scope="module")
@@ -139,45 +122,45 @@ def test_identical_documents_always_cluster(tmp_path):
         docs += [Document(f"web/x{i}#0", "web", text), Document(f"c4/x{i}#1", "c4", text)]
     out = run_dedup(docs, tmp_path)
     assert sorted(r["id"] for r in out["removed"]) == sorted(f"web/x{i}#0" for i in range(6))
+    assert all(r["reason"] == "dedup.exact" for r in out["removed"])
     assert len(out["clusters"]) == 12
 
 
 def test_without_verification_candidates_merge(corpus, tmp_path):
-    cfg = load_config(overrides=["dedup.verify=none", "dedup.bands=32", "dedup.rows=2", "dedup.num_perm=64"])
-    out = run_dedup([corpus["web/c#0"], corpus["web/c#1"]], tmp_path, cfg)
+    flags = [
+        "--set",
+        "dedup.verify=none",
+        "--set",
+        "dedup.bands=32",
+        "--set",
+        "dedup.rows=2",
+        "--set",
+        "dedup.num_perm=64",
+    ]
+    out = run_dedup([corpus["web/c#0"], corpus["web/c#1"]], tmp_path, *flags)
     assert [r["id"] for r in out["removed"]] == ["web/c#1"]
 
 
-def test_same_result_with_one_and_two_workers(corpus, tmp_path):
+def test_same_bytes_with_one_and_two_workers(corpus, tmp_path):
     docs = list(corpus.values())
-    one = run_dedup(docs, tmp_path / "one", options=["--direct_num_workers=1"])
-    two = run_dedup(
-        docs[::-1],
-        tmp_path / "two",
-        options=["--direct_num_workers=2", "--direct_running_mode=multi_processing"],
-    )
-    assert one == two
-    assert one["removed"]
+    one_code, one = run_documents(docs, tmp_path / "one", "--workers", "1")
+    two_code, two = run_documents(docs, tmp_path / "two", "--workers", "2")
+    assert one_code == two_code == 0
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file() and p.name != "_CURATION_OUTPUT")
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file() and p.name != "_CURATION_OUTPUT")
+    assert any("removed" in str(f) for f in files)
+    for f in files:
+        if f.name != "manifest.json":
+            assert (one / f).read_bytes() == (two / f).read_bytes(), f
 
 
 def test_inspect_dedup_reports_largest_cluster_with_side_by_side_diff(corpus, result, tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from curation.inspect_dedup import inspect_dedup
-    from curation.schema import document_schema, documents_to_table
 
     assert "no dedup cluster table" in inspect_dedup(str(tmp_path))
+    _code, out = run_documents(list(corpus.values()), tmp_path / "run")
     by_id = {r["id"]: r for r in result["kept"] + result["removed"]}
-    for kind, rows in (("data", result["kept"]), ("removed", result["removed"])):
-        docs = [Document(r["id"], corpus[r["id"]].source, r["text"], meta=r["meta"], reason=r["reason"]) for r in rows]
-        (tmp_path / kind / "all").mkdir(parents=True)
-        table = documents_to_table(docs, document_schema(["dummy"], with_reason=kind == "removed"))
-        pq.write_table(table, tmp_path / kind / "all" / "part-00000.parquet")
-    (tmp_path / "dedup").mkdir()
-    pq.write_table(pa.Table.from_pylist(result["clusters"]), tmp_path / "dedup" / "clusters.parquet")
-
-    report = inspect_dedup(str(tmp_path), top=2)
+    report = inspect_dedup(str(out), top=2)
     lines = report.splitlines()
     assert lines[0].startswith(f"3 clusters, {len(result['clusters'])} member documents")
     assert "#1 cluster near-web/a#0: 3 members" in report
@@ -188,94 +171,25 @@ def test_inspect_dedup_reports_largest_cluster_with_side_by_side_diff(corpus, re
     assert any(line.strip().startswith(first_words) and (" < " in line or " | " in line) for line in lines)
 
 
-SCALE_VOCAB = 50_000
+def test_bucket_pairs_all_pairs_when_small_star_when_large():
+    from curation.lsh import BAND_ROW_DTYPE, bucket_pairs
+
+    def rows(pairs):
+        return np.array(pairs, dtype=BAND_ROW_DTYPE)
+
+    small = rows([(7, 6), (7, 1), (7, 3), (9, 5)])  # one bucket of three, one of one
+    assert bucket_pairs(small, 3).tolist() == [[1, 3], [1, 6], [3, 6]]
+    large = rows([(5, k) for k in range(10, 0, -1)])
+    assert bucket_pairs(large, 3).tolist() == [[1, k] for k in range(2, 11)]
+    assert bucket_pairs(rows([(5, 1)]), 3).size == 0
 
 
-def synthetic_docs(shard: int, per_shard: int, dup_every: int):
-    """Deterministic synthetic docs of 60-120 random words; every `dup_every`-th doc is a near-copy of its
-    predecessor (one word changed at the end), so planted duplicates are known exactly."""
-    import numpy as np
-
-    rng = np.random.default_rng(shard)
-    previous = None
-    for k in range(per_shard):
-        i = shard * per_shard + k
-        if previous is not None and i % dup_every == 0:
-            words = previous.copy()
-            words[-1] = SCALE_VOCAB + i  # a word no other document has
-        else:
-            words = rng.integers(0, SCALE_VOCAB, size=int(rng.integers(60, 121)))
-        previous = words
-        yield Document(f"web/synthetic/{shard:05d}.jsonl#{k:05d}", "web", " ".join(f"w{w}" for w in words.tolist()))
-
-
-@pytest.mark.slow
-def test_scale_one_million_synthetic_documents(tmp_path):
-    """1M docs (override with DEDUP_SCALE_DOCS) through NearDedup on the DirectRunner; prints time and peak RSS."""
-    import os
-    import resource
-    import time
-
-    total = int(os.environ.get("DEDUP_SCALE_DOCS", "1000000"))
-    per_shard, dup_every = 10_000, 50
-    shards = max(1, total // per_shard)
-    t0 = time.perf_counter()
-    with beam.Pipeline(options=PipelineOptions([])) as p:
-        docs = (
-            p | beam.Create(list(range(shards))) | beam.Reshuffle() | beam.FlatMap(synthetic_docs, per_shard, dup_every)
-        )
-        result = docs | NearDedup(load_config())
-        _ = (
-            result["removed"]
-            | beam.Map(lambda d: f"{d.id}\t{d.meta['duplicate_of']}")
-            | beam.io.WriteToText(str(tmp_path / "removed"))
-        )
-        _ = (
-            result["kept"]
-            | beam.combiners.Count.Globally()
-            | "WriteKeptCount" >> beam.io.WriteToText(str(tmp_path / "kept_count"))
-        )
-    seconds = time.perf_counter() - t0
-    peak_mb = (
-        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-        / 1024
-    )
-    removed = [line.split("\t") for f in tmp_path.glob("removed-*") for line in f.read_text().splitlines()]
-    kept = sum(int(f.read_text()) for f in tmp_path.glob("kept_count-*"))
-    n = shards * per_shard
-    planted = {
-        f"web/synthetic/{i // per_shard:05d}.jsonl#{i % per_shard:05d}"
-        for i in range(n)
-        if i % dup_every == 0 and i % per_shard != 0
-    }
-    print(
-        f"\nscale: {n} docs, {len(planted)} planted, {len(removed)} removed, {seconds:.0f}s, peak RSS {peak_mb:.0f} MB"
-    )
-    assert kept + len(removed) == n
-    assert {doc_id for doc_id, _ in removed} == planted
-
-
-def test_bucket_edges_all_pairs_when_small_star_when_large():
-    from curation.clusters import bucket_edges
-
-    small = [(6, "c"), (1, "b"), (6, "a")]
-    assert sorted(bucket_edges(small, 3)) == [((1, "b"), (6, "a")), ((1, "b"), (6, "c")), ((6, "a"), (6, "c"))]
-    large = [(5, f"id{i}") for i in range(10)]
-    assert sorted(bucket_edges(large, 3)) == [((5, "id0"), (5, f"id{i}")) for i in range(1, 10)]
-    assert list(bucket_edges(large[:1], 3)) == []
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=60), st.randoms(use_true_random=False))
-def test_union_find_components_match_graph_search_in_any_order(pairs, rnd):
-    from curation.clusters import UnionFind, components
-
-    edges = [((a % 3, f"n{a}"), (b % 3, f"n{b}")) for a, b in pairs]
-    # reference: breadth-first search over the undirected graph
+def _bfs_components(edges):
     graph: dict = {}
     for a, b in edges:
-        graph.setdefault(a, set()).add(b)
-        graph.setdefault(b, set()).add(a)
+        if a != b:
+            graph.setdefault(a, set()).add(b)
+            graph.setdefault(b, set()).add(a)
     expected = {}
     for start in graph:
         if start in expected:
@@ -285,40 +199,87 @@ def test_union_find_components_match_graph_search_in_any_order(pairs, rnd):
             frontier = [n for node in frontier for n in graph[node] if n not in seen and not seen.add(n)]
         for node in seen:
             expected[node] = min(seen)
-    assert components(edges) == expected
-    # split into partial union-finds merged in a shuffled order (as combiner accumulators are)
-    shuffled = edges[:]
-    rnd.shuffle(shuffled)
-    parts = [UnionFind() for _ in range(3)]
-    for k, edge in enumerate(shuffled):
-        parts[k % 3].union(*edge)
-    merged = parts[2]
-    merged.merge(parts[0])
-    merged.merge(parts[1])
-    assert dict(merged.assignments()) == expected
+    return expected
 
 
-def test_unhashable_document_is_dead_lettered_once(corpus, tmp_path):
-    bad = Document("web/bad.jsonl#3", "web", None)  # a reader bug upstream: no text
-    out = run_dedup([bad, corpus["web/a#0"], corpus["web/a#1"]], tmp_path)
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=80),
+    st.integers(0, 4),
+    st.integers(1, 5),
+)
+def test_star_steps_give_the_components_of_a_graph_search(pairs, rounds, parts):
+    from curation import components as cc
+
+    edges = np.array(pairs, dtype=np.uint64).reshape(-1, 2)
+    expected = _bfs_components(pairs)
+    assert {int(a): int(b) for a, b in cc.components(edges, rounds)} == expected
+    # the distributed form: every step on edges routed by node to `parts` partitions
+    current = cc.canonical(edges)
+    for _ in range(rounds):
+        for kind in ("large", "small"):
+            current = cc.canonical(np.concatenate([cc.star_step(g, kind) for g in cc.route(current, parts)]))
+    rows = cc.finish_components(*cc.split_settled(current))
+    assert {int(a): int(b) for a, b in rows} == expected
+
+
+@pytest.mark.parametrize("shape", ["chain", "star", "cliques"])
+def test_components_of_chains_stars_and_cliques(shape):
+    from curation import components as cc
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    keys = rng.permutation(10 * n)[:n].astype(np.uint64)
+    if shape == "chain":
+        pairs = np.stack([keys[:-1], keys[1:]], axis=1)
+    elif shape == "star":
+        pairs = np.stack([np.full(n - 1, keys[0]), keys[1:]], axis=1)
+    else:
+        pairs = np.concatenate(
+            [np.stack([keys[i : i + 10 - 1], keys[i + 1 : i + 10]], axis=1) for i in range(0, n, 10)]
+        )
+    expected = _bfs_components(pairs.tolist())
+    for rounds in (0, 2, 8):
+        assert {int(a): int(b) for a, b in cc.components(pairs, rounds)} == expected
+
+
+def test_unhashable_document_is_dead_lettered_once(corpus, tmp_path, monkeypatch):
+    import pipelines.process as process
+
+    real = process.shingle_hashes_raw
+
+    def broken(text, params):
+        if "variant-that-breaks" in text:
+            raise TypeError("cannot hash this document")
+        return real(text, params)
+
+    monkeypatch.setattr(process, "shingle_hashes_raw", broken)
+    bad = Document("web/bad#3", "web", corpus["web/a#2"].text + " variant-that-breaks")
+    out = run_dedup([bad, corpus["web/a#0"], corpus["web/a#1"]], tmp_path, "--workers", "1")
     assert [r["id"] for r in out["kept"]] == ["web/a#0"]  # failed only: one outcome per input document
     assert [r["id"] for r in out["removed"]] == ["web/a#1"]
-    assert len(out["failed"]) == 1 and out["failed"][0]["location"] == "web/bad.jsonl#3"
-    assert "AttributeError" in out["failed"][0]["error"] or "TypeError" in out["failed"][0]["error"]
+    assert len(out["failed"]) == 1 and out["failed"][0]["source_location"] == "web/bad#3"
+    assert out["failed"][0]["stage"] == "dedup" and "TypeError" in out["failed"][0]["error"]
 
 
-def test_hot_bucket_over_the_cap_still_links_every_member(tmp_path):
+def test_big_bucket_links_every_member_through_its_smallest(tmp_path):
     words = words_of_book()
     text = " ".join(words[40000:40300])
     docs = [Document(f"web/hot#{i:02d}", "web", f"{text} variant{i}") for i in range(12)]
     docs.append(Document("web/other#0", "web", " ".join(words[41000:41300])))
-    cfg = load_config(overrides=["dedup.max_bucket_size=3", "dedup.all_pairs_up_to=2"])
-    out = run_dedup(docs, tmp_path, cfg)
+    out = run_dedup(docs, tmp_path, "--set", "dedup.all_pairs_up_to=2")
     assert [r["id"] for r in out["kept"]] == ["web/hot#00", "web/other#0"]
     assert {r["meta"]["duplicate_of"] for r in out["removed"]} == {"web/hot#00"}
     assert len(out["removed"]) == 11
 
 
-def test_empty_input_gives_empty_outputs(tmp_path):
-    out = run_dedup([], tmp_path)
-    assert out == {"kept": [], "removed": [], "clusters": [], "failed": []}
+def test_no_documents_gives_an_empty_committed_output(tmp_path):
+    empty = tmp_path / "in" / "web.jsonl"
+    empty.parent.mkdir()
+    empty.write_text('{"text": ""}\n')
+    from pipeline_helpers import run_cli, stats
+
+    out = tmp_path / "out"
+    assert run_cli("run", "--input", f"web={empty}", "--output", out, "--stages", "dedup") == 0
+    assert (out / "_SUCCESS").exists() and stats(out)["invariant_ok"]
+    assert outcome(out)["clusters"] == []

@@ -34,7 +34,15 @@ def news_runs(tmp_path_factory, shared_data):
 @pytest.mark.corpus
 def test_layout_and_readers(news_runs):
     texts, records, (out, _) = news_runs
-    assert sorted(p.name for p in out.iterdir()) == ["data", "dedup", "manifest.json", "removed", "stats.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "_CURATION_OUTPUT",
+        "_SUCCESS",
+        "data",
+        "dedup",
+        "manifest.json",
+        "removed",
+        "stats.json",
+    ]
     shards = sorted((out / "data" / "news").glob("part-*-of-*.parquet"))
     assert shards and all(p.name.endswith(f"-of-{len(shards):05d}.parquet") for p in shards)
     table = ds.dataset(str(out / "data")).to_table()
