@@ -56,12 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true", help="replace an existing non-empty OUT")
     run.add_argument("--decontam-index", help="index built by `curation decontam-index`")
     run.add_argument("--workers", type=int, help="local worker processes (default: chosen from input size and cores)")
+    run.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run in OUT (same inputs and config)"
+    )
+    run.add_argument("--verbose", action="store_true", help="show Beam's own log messages")
     _config_args(run)
 
     demo = sub.add_parser("demo", help="run the full pipeline on the bundled sample corpus")
     demo.add_argument("--output", default="demo-out", metavar="OUT")
     demo.add_argument("--overwrite", action="store_true")
     demo.add_argument("--workers", type=int)
+    demo.add_argument("--verbose", action="store_true", help="show Beam's own log messages")
 
     stats = sub.add_parser("stats", help="print the funnel table of a finished run")
     stats.add_argument("out", metavar="OUT")
@@ -205,10 +210,12 @@ def execute_run(
     decontam_index: str | None,
     workers: int | None,
     overwrite: bool,
+    resume: bool = False,
+    verbose: bool = False,
 ) -> int:
     """Check, run and summarise one pipeline run; returns the exit code."""
     from pipelines import massivetext
-    from pipelines.io import absolute_local, read_text
+    from pipelines.io import absolute_local, is_remote, read_text
     from pipelines.options import has_flag
     from pipelines.runner import available_cores, describe_runner, local_runner_flags
 
@@ -218,7 +225,8 @@ def execute_run(
     _check_decontam_index(decontam_index, cfg, beam_flags, dry_run)
     output = absolute_local(output).rstrip("/")
     if not dry_run:
-        _prepare_output(output, overwrite, inputs)
+        fingerprint = run_fingerprint(inputs, cfg, stages, decontam_index)
+        _prepare_output(output, overwrite, inputs, resume, fingerprint)
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
     beam_flags = local_runner_flags(input_bytes, available_cores(), workers, beam_flags)
@@ -229,8 +237,15 @@ def execute_run(
             file=sys.stderr,
         )
     print(described, file=sys.stderr)
+    _quiet_beam(verbose)
+    monitor = None
+    if not dry_run and not is_remote(output):
+        from pipelines.progress import ProgressMonitor
+
+        monitor = ProgressMonitor(output, input_bytes)
+        monitor.start()
     try:
-        massivetext.run(inputs, output, cfg, beam_flags, stages, decontam_index)
+        massivetext.run(inputs, output, cfg, beam_flags, stages, decontam_index, resume=resume)
     except Exception as exc:  # noqa: BLE001 - report pipeline failure as exit 1
         logging.getLogger("curation").debug("pipeline failed", exc_info=True)
         print(
@@ -238,6 +253,9 @@ def execute_run(
             file=sys.stderr,
         )
         return EXIT_FAILED
+    finally:
+        if monitor is not None:
+            monitor.stop()
     if dry_run:
         print("pipeline graph built and validated (dry run or template); nothing was executed")
         return EXIT_OK
@@ -252,12 +270,46 @@ def execute_run(
     return EXIT_OK
 
 
+def run_fingerprint(inputs, cfg: dict[str, Any], stages: list[str] | None, decontam_index: str | None) -> str:
+    """What makes two runs the same run (for --resume): inputs with their files' sizes, config, stages, index."""
+    import hashlib
+
+    from pipelines.io import is_remote, matched_files
+
+    files = {spec.glob: [] if is_remote(spec.glob) else matched_files(spec.glob) for spec in inputs}
+    body = {
+        "inputs": [[s.source, s.glob, s.format] for s in inputs],
+        "files": files,
+        "config": cfg,
+        "stages": stages,
+        "decontam_index": decontam_index,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _quiet_beam(verbose: bool) -> None:
+    """Beam's own warnings (worker start-up chatter) only with --verbose; errors always."""
+    level = logging.INFO if verbose else logging.ERROR
+    logging.getLogger("apache_beam").setLevel(level)
+
+
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     cfg = load_config(args.config, args.overrides)
     stages = parse_stages(args.stages) if args.stages else None
     inputs = [parse_input(spec, cfg) for spec in args.inputs]
     flags = _beam_flags(extra)
-    return execute_run(inputs, args.output, cfg, flags, stages, args.decontam_index, args.workers, args.overwrite)
+    return execute_run(
+        inputs,
+        args.output,
+        cfg,
+        flags,
+        stages,
+        args.decontam_index,
+        args.workers,
+        args.overwrite,
+        resume=args.resume,
+        verbose=args.verbose,
+    )
 
 
 def cmd_demo(args: argparse.Namespace, extra: list[str]) -> int:
@@ -276,7 +328,19 @@ def cmd_demo(args: argparse.Namespace, extra: list[str]) -> int:
         code = run_decontam_index(spec)
         if code != EXIT_OK:
             return code
-        return execute_run(inputs, args.output, cfg, flags, None, index, args.workers, args.overwrite)
+        return execute_run(
+            inputs, args.output, cfg, flags, None, index, args.workers, args.overwrite, verbose=args.verbose
+        )
+
+
+def _require_finished(out: str) -> None:
+    """A later command refuses an output that is not a finished run, in one line."""
+    from pipelines.outputs import OutputError, require_complete
+
+    try:
+        require_complete(out.rstrip("/"))
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_stats(args: argparse.Namespace, extra: list[str]) -> int:
@@ -285,6 +349,7 @@ def cmd_stats(args: argparse.Namespace, extra: list[str]) -> int:
 
     if extra:
         raise UsageError(f"unknown option {extra[0]!r}")
+    _require_finished(args.out)
     path = f"{args.out.rstrip('/')}/stats.json"
     try:
         text = read_text(path)
@@ -317,6 +382,7 @@ def cmd_rethreshold(args: argparse.Namespace, extra: list[str]) -> int:
     from pipelines.io import absolute_local, read_text
 
     src = absolute_local(args.out).rstrip("/")
+    _require_finished(src)
     try:
         manifest = json.loads(read_text(f"{src}/manifest.json"))
     except Exception:  # noqa: BLE001
@@ -356,6 +422,7 @@ def cmd_inspect(args: argparse.Namespace, extra: list[str]) -> int:
         raise UsageError("say what to inspect: --dedup or --removed")
     if not Path(args.out).is_dir():
         raise UsageError(f"{args.out} is not a run output folder")
+    _require_finished(args.out)
     if args.removed:
         from curation.inspect_removed import inspect_removed
 

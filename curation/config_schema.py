@@ -102,6 +102,7 @@ class Language(Section):
     model_path: str | None = key("another fastText LID model file; null = the packaged lid.176.ftz")
     keep: list[str] = key("language labels kept (empty = any language)")
     min_score: Fraction = key("documents with a lower top language score are dropped")
+    max_chars: Positive | None = key("characters sampled per document for language ID; null = the whole text")
 
 
 class Quality(Section):
@@ -184,7 +185,6 @@ class Dedup(Section):
     false_negative_weight: Fraction = key("weight of missed pairs when bands/rows are chosen")
     seed: Count = key("seed of the MinHash permutations")
     verify: bool | Literal["jaccard", "signature", "none"] = key("how LSH candidates are confirmed")
-    max_bucket_size: Positive = key("members an LSH bucket keeps before linking the rest to its smallest")
     all_pairs_up_to: Count = key("buckets up to this size emit all pairs, larger ones a star")
 
     @model_validator(mode="after")
@@ -225,7 +225,7 @@ class Decontaminate(Section):
 class Output(Section):
     """Output shard sizes and Parquet settings."""
 
-    docs_per_shard: Positive = key("target rows per output shard")
+    item_bytes: Positive = key("input bytes per work item (uncompressed-equivalent); one output shard per item")
     row_group_rows: Positive = key("rows per Parquet row group")
     compression: Literal["zstd", "snappy", "gzip", "brotli", "lz4", "none"] = key("Parquet compression codec")
 

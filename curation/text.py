@@ -9,12 +9,10 @@ import re
 import unicodedata
 from itertools import compress
 
-_WS = re.compile(r"\s+")
-
 
 def normalize_whitespace(text: str) -> str:
-    """Collapse every run of whitespace to one space and strip the ends."""
-    return _WS.sub(" ", text).strip()
+    """Collapse every run of whitespace to one space and strip the ends (str.split's whitespace is re's \\s)."""
+    return " ".join(text.split())
 
 
 def normalize_for_exact_dedup(text: str) -> str:

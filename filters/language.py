@@ -11,7 +11,7 @@ SIGNAL_NAMES = ("language.score",)
 
 def language_signals(doc: Document, cfg: Section) -> Signals:
     """Detect the language; sets `doc.language`/`doc.language_score` and returns the top score."""
-    lang, score = detect_language(doc.text, cfg["backend"], cfg["model_path"])
+    lang, score = detect_language(doc.text, cfg["backend"], cfg["model_path"], cfg["max_chars"])
     doc.language = lang
     doc.language_score = score
     return {"language.score": score}
@@ -19,7 +19,9 @@ def language_signals(doc: Document, cfg: Section) -> Signals:
 
 def language_signals_batch(docs: list[Document], cfg: Section) -> list[Signals]:
     """Batch form of `language_signals` (one fastText call for all docs; same results, faster)."""
-    results = detect_languages([d.text for d in docs], cfg["backend"], cfg["model_path"])
+    results = detect_languages(
+        [d.text for d in docs], cfg["backend"], cfg["model_path"], cfg["max_chars"]
+    )
     out = []
     for doc, (lang, score) in zip(docs, results, strict=True):
         doc.language = lang

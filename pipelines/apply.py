@@ -25,6 +25,7 @@ from curation.workitems import doc_key
 from pipelines.dedup import cluster_id_exact, resolve_ids
 from pipelines.outputs import HashingWriter, create_file, staged_path
 from pipelines.process import work_relpath
+from pipelines.progress import ProgressWriter
 
 EXACT_REASON, NEAR_REASON = "dedup.exact", "dedup.near"
 
@@ -90,6 +91,7 @@ def apply_item(
     clusters: list[dict[str, Any]] = []
     matches: list[dict[str, Any]] = []
     position = 0
+    progress = ProgressWriter(out, "apply", key, 0)
     with FileSystems.open(
         staged_path(out, work_relpath(key, ".parquet")), compression_type=CompressionTypes.UNCOMPRESSED
     ) as f:
@@ -147,6 +149,8 @@ def apply_item(
             _count(stats, source, "kept", [""] * kept_t.num_rows, kept_t.column("text"))
             _count(stats, source, "removed", removed_t.column("reason").to_pylist(), removed_t.column("text"))
             position += n
+            progress.update(position, 0)
+    progress.update(position, 0, done=True)
     entries = []
     for writer, kind in ((kept_w, "data"), (removed_w, "removed")):
         entry = writer.close()

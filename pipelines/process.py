@@ -42,6 +42,7 @@ from curation.workitems import Segment, WorkItem, doc_key
 from filters import registry
 from filters.language import language_signals_batch
 from pipelines.outputs import HashingWriter, create_file, staged_path, write_file
+from pipelines.progress import ProgressWriter
 
 HTML = "text/html"
 BATCH_DOCS = 256
@@ -244,6 +245,8 @@ class ItemProcessor:
         bands: list[np.ndarray] = []
         counters: dict[str, int] = {}
         position = 0
+        progress = ProgressWriter(out, "process", item.key, item.work)
+        read_docs = read_bytes = 0
 
         def count(source: str, outcome: str, reason: str, nbytes: int) -> None:
             row = stats.setdefault((source, outcome, reason), [0, 0])
@@ -299,14 +302,18 @@ class ItemProcessor:
                     count(record.source, "failed", record.stage, record.nbytes)
                     continue
                 count(record.source, "input", "", record.nbytes)
+                read_docs += 1
+                read_bytes += record.nbytes
                 batch.append(record)
                 if len(batch) >= BATCH_DOCS:
                     flush(batch)
                     batch = []
+                    progress.update(read_docs, read_bytes)
         if batch:
             flush(batch)
         writer.close()
         sink.close()
+        progress.update(read_docs, read_bytes, done=True)
 
         summary: dict[str, Any] = {
             "key": item.key,

@@ -136,7 +136,7 @@ ERRORS = [
     (["--set", "quality=5"], ["quality: expected a mapping, got 5"]),
     # out of range
     (["--set", "language.min_score=1.5"], ["language.min_score: expected a value <= 1"]),
-    (["--set", "output.docs_per_shard=0"], ["output.docs_per_shard: expected a value >= 1"]),
+    (["--set", "output.item_bytes=0"], ["output.item_bytes: expected a value >= 1"]),
     # not one of the allowed values
     (["--set", "decontaminate.policy=jacard"], ["decontaminate.policy: expected one of", "did you mean 'jaccard'?"]),
     # keys that contradict each other

@@ -30,7 +30,7 @@ from pipelines.runner import (
 
 CURATION = str(Path(sys.executable).parent / "curation")
 # Several shards per source, so shard assignment (not just row order) is compared across runners.
-SMALL_SHARDS = ["--set", "output.docs_per_shard=40"]
+SMALL_SHARDS = ["--set", "output.item_bytes=200000"]
 
 
 # ---------------------------------------------------------------------------------------------- flag choice
