@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -276,7 +277,15 @@ def run_fingerprint(inputs, cfg: dict[str, Any], stages: list[str] | None, decon
 
     from pipelines.io import is_remote, matched_files
 
-    files = {spec.glob: [] if is_remote(spec.glob) else matched_files(spec.glob) for spec in inputs}
+    def stamp(path: str, size: int) -> list:
+        try:
+            return [path, size, os.stat(path).st_mtime_ns]
+        except OSError:
+            return [path, size, None]
+
+    files = {
+        spec.glob: [] if is_remote(spec.glob) else [stamp(p, n) for p, n in matched_files(spec.glob)] for spec in inputs
+    }
     body = {
         "inputs": [[s.source, s.glob, s.format] for s in inputs],
         "files": files,

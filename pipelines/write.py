@@ -104,7 +104,6 @@ def finalize_run(
     stats = build_stats(stats_rows)
     stats_data = (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode("utf-8")
     write_staged(out, "stats.json", stats_data)
-    remove_tree(staged_path(out, "work"))
     manifest = {
         "config": dict(cfg),
         "stages": stages,

@@ -27,7 +27,9 @@ DOCS = int(os.environ.get("CURATION_SCALE_DOCS", "100000"))
 def _files(out: Path) -> dict[str, bytes]:
     """Every committed file of a run except the manifest (which records the run's own config)."""
     skip = {"manifest.json", "_CURATION_OUTPUT"}
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and p.name not in skip}
+    return {
+        str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and p.name not in skip
+    }
 
 
 @pytest.mark.slow
