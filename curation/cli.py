@@ -222,14 +222,19 @@ def execute_run(
 
     # A dry run or a template build executes nothing: no output is touched and no stats exist after it.
     dry_run = has_flag(beam_flags, "dry_run") or has_flag(beam_flags, "template_location")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
     input_bytes = _check_inputs_exist(inputs, dry_run)
     _check_decontam_index(decontam_index, cfg, beam_flags, dry_run)
     output = absolute_local(output).rstrip("/")
+    if is_remote(output):  # the CLI itself writes OUT's marker: give Beam's filesystems the run's options
+        from apache_beam.io.filesystems import FileSystems
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        FileSystems.set_options(PipelineOptions(list(beam_flags)))
     if not dry_run:
         fingerprint = run_fingerprint(inputs, cfg, stages, decontam_index)
         _prepare_output(output, overwrite, inputs, resume, fingerprint)
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
     beam_flags = local_runner_flags(input_bytes, available_cores(), workers, beam_flags)
     described = describe_runner(beam_flags)
     if workers is not None and not described.startswith("runner: DirectRunner"):

@@ -19,9 +19,7 @@ def language_signals(doc: Document, cfg: Section) -> Signals:
 
 def language_signals_batch(docs: list[Document], cfg: Section) -> list[Signals]:
     """Batch form of `language_signals` (one fastText call for all docs; same results, faster)."""
-    results = detect_languages(
-        [d.text for d in docs], cfg["backend"], cfg["model_path"], cfg["max_chars"]
-    )
+    results = detect_languages([d.text for d in docs], cfg["backend"], cfg["model_path"], cfg["max_chars"])
     out = []
     for doc, (lang, score) in zip(docs, results, strict=True):
         doc.language = lang

@@ -75,8 +75,8 @@ def apply_item(
     clustered = _decision_map(decisions)
     referenced = sorted({v for rep, _h1, _h2, root in clustered.values() for v in (rep, root) if v != int(NONE)})
     ids = resolve_ids(out, referenced) if referenced else {}
-    compression = str(output_cfg.get("compression", "zstd"))
-    row_group_rows = int(output_cfg.get("row_group_rows", 2000))
+    compression = str(output_cfg["compression"])
+    row_group_rows = int(output_cfg["row_group_rows"])
     kept_w = ShardWriter(
         out, f"data/{source}/{key}.parquet", document_schema(signal_names), compression, row_group_rows
     )

@@ -45,11 +45,12 @@ from pipelines.process import BAND_DTYPE, EXACT_DTYPE, FINE_BUCKETS, npy_bytes, 
 VERIFY_MODES = ("jaccard", "signature", "none")
 ROWS_PER_PARTITION = 2_000_000
 MIN_PARTITIONS = 4
+VERIFY_PARTITIONS = 16
 
 
 def verify_mode(section: Mapping[str, Any]) -> str:
     """Normalise `dedup.verify`: true -> 'jaccard' (exact shingle Jaccard), false -> 'none'."""
-    value = section.get("verify", "jaccard")
+    value = section["verify"]
     if value is True:
         return "jaccard"
     if value is False or value is None:
@@ -111,7 +112,7 @@ def partitions_for(rows: int) -> int:
 # ---- payloads -------------------------------------------------------------------------------------------
 def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, Any]) -> int:
     """Ids and verification payloads of one item's candidate documents (`keys`, sorted unique)."""
-    section = cfg.get("dedup") or {}
+    section = cfg["dedup"]
     mode = verify_mode(section)
     params = params_from_config(section)
     key = f"{ordinal:07d}"
@@ -302,13 +303,13 @@ class NearDuplicates(beam.PTransform):
         super().__init__()
         self.out = out
         self.cfg = cfg
-        section = cfg.get("dedup") or {}
+        section = cfg["dedup"]
         self.mode = verify_mode(section)
-        self.threshold = float(section.get("threshold", 0.8))
-        self.all_pairs_up_to = int(section.get("all_pairs_up_to", 16))
-        self.exact_on = bool(section.get("exact", True))
-        self.near_on = bool(section.get("near", True))
-        self.verify_parts = int(section.get("verify_partitions", 16))
+        self.threshold = float(section["threshold"])
+        self.all_pairs_up_to = int(section["all_pairs_up_to"])
+        self.exact_on = bool(section["exact"])
+        self.near_on = bool(section["near"])
+        self.verify_parts = VERIFY_PARTITIONS
 
     def expand(self, summaries):
         out = self.out

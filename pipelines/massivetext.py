@@ -37,8 +37,6 @@ from pipelines.process import ItemProcessor, RunContext, work_relpath
 from pipelines.read import InputSpec
 from pipelines.write import finalize_run
 
-DEFAULT_ITEM_BYTES = 32 * 2**20
-
 
 def stage_chains(
     cfg: Mapping[str, Any], inputs: Sequence[InputSpec], explicit: list[str] | None
@@ -75,7 +73,7 @@ def _needs_lines(segment: Segment) -> bool:
 def plan(files: list[InputFile], cfg: Mapping[str, Any]) -> list[tuple[str, Segment]]:
     """All segments of a run, in survivor order."""
     priorities = {f.source: source_priority(cfg, f.source) for f in files}
-    target = int((cfg.get("output") or {}).get("item_bytes", DEFAULT_ITEM_BYTES))
+    target = int(cfg["output"]["item_bytes"])
     return plan_segments(files, priorities, target, _format_of, _splitter)
 
 
@@ -96,7 +94,7 @@ def count_lines(segment: Segment) -> tuple[tuple[str, int], int]:
 
 def items_from(segments: list[tuple[str, Segment]], counts: list, cfg: Mapping[str, Any]) -> list[WorkItem]:
     """Work items with line numbers filled in."""
-    target = int((cfg.get("output") or {}).get("item_bytes", DEFAULT_ITEM_BYTES))
+    target = int(cfg["output"]["item_bytes"])
     return pack_items(with_first_lines(segments, dict(counts)), target)
 
 
@@ -194,7 +192,7 @@ def build_pipeline(
     applied = (
         {"summary": keyed, "decisions": decisions}
         | "JoinDecisions" >> beam.CoGroupByKey()
-        | "Apply" >> beam.FlatMap(_apply, output, names, dict(cfg.get("output") or {}))
+        | "Apply" >> beam.FlatMap(_apply, output, names, dict(cfg["output"]))
     )
     (
         p

@@ -129,15 +129,15 @@ class ItemProcessor:
         self.ctx = ctx
         self.cfg = ctx.cfg
         self.schema = item_shard_schema(signal_names)
-        dedup = ctx.cfg.get("dedup") or {}
-        self.exact_on = bool(dedup.get("exact", True))
-        self.near_on = bool(dedup.get("near", True))
+        dedup = ctx.cfg["dedup"]
+        self.exact_on = bool(dedup["exact"])
+        self.near_on = bool(dedup["near"])
         self.params = params_from_config(dedup)
         self.index: DecontamIndex | None = None
-        self.decontam_section = dict(ctx.cfg.get("decontaminate") or {})
-        out_cfg = ctx.cfg.get("output") or {}
-        self.row_group_rows = int(out_cfg.get("row_group_rows", 2000))
-        self.compression = str(out_cfg.get("compression", "zstd"))
+        self.decontam_section = dict(ctx.cfg["decontaminate"])
+        out_cfg = ctx.cfg["output"]
+        self.row_group_rows = int(out_cfg["row_group_rows"])
+        self.compression = str(out_cfg["compression"])
 
     def setup(self) -> None:
         """Load models and the decontamination index once per worker."""
@@ -161,7 +161,7 @@ class ItemProcessor:
             try:
                 if "extract" in chain and doc.meta.get("content_type") == HTML:
                     html = doc.text
-                    doc.text = extract_with_config(html, doc.url, self.cfg.get("extract") or {})
+                    doc.text = extract_with_config(html, doc.url, self.cfg["extract"])
                     doc.meta["content_type"] = "text/plain"
                     doc.meta["html_bytes"] = len(html.encode("utf-8", "replace"))
                     if not doc.text.strip():
@@ -295,7 +295,7 @@ class ItemProcessor:
 
         batch: list[Document] = []
         for segment in item.segments:
-            for record in read_segment(segment, item.source, self.cfg.get("readers") or {}):
+            for record in read_segment(segment, item.source, self.cfg["readers"]):
                 if isinstance(record, Failure):
                     failures.append(record)
                     count(record.source, "input", "", record.nbytes)

@@ -64,7 +64,7 @@ def test_every_key_has_a_one_line_meaning():
 def test_allowed_values_match_what_the_code_accepts():
     from curation.profiles import PROFILES, profile_name
     from filters.registry import FILTER_STAGES
-    from pipelines.near_dedup import VERIFY_MODES, verify_mode
+    from pipelines.dedup import VERIFY_MODES, verify_mode
 
     assert set(config_schema.choices("profile")) == set(PROFILES)
     assert all(profile_name({"profile": p}) == p for p in config_schema.choices("profile"))

@@ -96,7 +96,8 @@ def test_manifest_describes_every_file(news_runs):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["quality"]["min_words"] == 50
     listed = {e["path"] for e in manifest["shards"]}
-    on_disk = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} - {"manifest.json", "stats.json"}
+    markers = {"manifest.json", "stats.json", "_CURATION_OUTPUT", "_SUCCESS"}
+    on_disk = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} - markers
     assert listed == on_disk
     for e in manifest["shards"]:
         data = (out / e["path"]).read_bytes()
@@ -203,9 +204,15 @@ def test_unreadable_config_and_existing_output(tmp_path, capsys):
     out = tmp_path / "existing"
     out.mkdir()
     (out / "keep.txt").write_text("x")
-    assert run_cli("run", "--input", f"news={src}", "--output", out) == 2
+    for flags in ((), ("--overwrite",)):  # a folder this tool did not write is never touched
+        assert run_cli("run", "--input", f"news={src}", "--output", out, *flags) == 2
+        assert "not an output of this tool" in capsys.readouterr().err
+        assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    earlier = tmp_path / "earlier"
+    assert run_cli("run", "--input", f"news={src}", "--output", earlier) == 0
+    capsys.readouterr()
+    assert run_cli("run", "--input", f"news={src}", "--output", earlier) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert (out / "keep.txt").exists()
     assert run_cli("run", "--input", f"news={tmp_path}/nothing-*.jsonl", "--output", tmp_path / "o2") == 2
     assert "no files match" in capsys.readouterr().err
 
