@@ -45,7 +45,7 @@ from pipelines.process import BAND_DTYPE, EXACT_DTYPE, FINE_BUCKETS, npy_bytes, 
 VERIFY_MODES = ("jaccard", "signature", "none")
 ROWS_PER_PARTITION = 2_000_000
 MIN_PARTITIONS = 4
-VERIFY_PARTITIONS = 16
+DOCS_PER_VERIFY_PARTITION = 250_000
 
 
 def verify_mode(section: Mapping[str, Any]) -> str:
@@ -111,7 +111,11 @@ def partitions_for(rows: int) -> int:
 
 # ---- payloads -------------------------------------------------------------------------------------------
 def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, Any]) -> int:
-    """Ids and verification payloads of one item's candidate documents (`keys`, sorted unique)."""
+    """Ids and verification payloads of one item's candidate documents (`keys`, sorted unique).
+
+    Two files: `<key>.ids.npz` (keys, ids) for survivor choice and reports, and `<key>.payload.npy` plus
+    `<key>.payload.idx.npy` (keys, offsets) so that a verification step reads only the payloads it needs.
+    """
     section = cfg["dedup"]
     mode = verify_mode(section)
     params = params_from_config(section)
@@ -120,35 +124,57 @@ def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, An
     with _open(staged_path(out, work_relpath(key, ".parquet"))) as f:
         table = pq.read_table(f, columns=["id", "text"])
     ids = table.column("id").take(positions).to_pylist()
-    texts = table.column("text").take(positions).to_pylist() if mode != "none" else []
+    id_bytes = [i.encode("utf-8", "surrogatepass") for i in ids]
+    id_offsets = np.zeros(len(id_bytes) + 1, dtype=np.int64)
+    id_offsets[1:] = np.cumsum([len(b) for b in id_bytes])
+    buf = io.BytesIO()
+    np.savez(buf, keys=keys, id_offsets=id_offsets, ids=np.frombuffer(b"".join(id_bytes), dtype=np.uint8))
+    write_file(staged_path(out, work_relpath(key, ".ids.npz")), buf.getvalue())
+    if mode == "none":
+        return ordinal
     blobs = []
-    for text in texts:
+    for text in table.column("text").take(positions).to_pylist():
         shingles = shingle_hashes_raw(text, params)
         if mode == "jaccard":
             blobs.append(np.unique((shingles >> np.uint64(32)).astype(np.uint32)))
         else:
             blobs.append(signature_from_shingles(shingles, params))
     offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
-    if blobs:
-        offsets[1:] = np.cumsum([b.size for b in blobs])
-    id_bytes = [i.encode("utf-8", "surrogatepass") for i in ids]
-    id_offsets = np.zeros(len(id_bytes) + 1, dtype=np.int64)
-    id_offsets[1:] = np.cumsum([len(b) for b in id_bytes])
-    buf = io.BytesIO()
-    np.savez(
-        buf,
-        keys=keys.astype(np.uint64),
-        offsets=offsets,
-        payload=np.concatenate(blobs).astype(np.uint32) if blobs else np.empty(0, dtype=np.uint32),
-        id_offsets=id_offsets,
-        ids=np.frombuffer(b"".join(id_bytes), dtype=np.uint8),
-    )
-    write_file(staged_path(out, work_relpath(key, ".payload.npz")), buf.getvalue())
+    offsets[1:] = np.cumsum([b.size for b in blobs])
+    payload = np.concatenate(blobs).astype(np.uint32) if blobs else np.empty(0, dtype=np.uint32)
+    write_file(staged_path(out, work_relpath(key, ".payload.npy")), npy_bytes(payload))
+    index = np.zeros(keys.size, dtype=[("key", "<u8"), ("start", "<i8"), ("stop", "<i8")])
+    index["key"], index["start"], index["stop"] = keys, offsets[:-1], offsets[1:]
+    write_file(staged_path(out, work_relpath(key, ".payload.idx.npy")), npy_bytes(index))
     return ordinal
 
 
-class Payloads:
-    """Lazily loaded payload files of the items a step needs (ids and verification payloads)."""
+def read_npy_ranges(path: str, ranges: Sequence[tuple[int, int]], gap: int = 1 << 16) -> list[np.ndarray]:
+    """Rows [start, stop) of a 1-D .npy file for each range, reading nearby ranges in one go."""
+    with _open(path) as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        _shape, _fortran, dtype = read_header(f)
+        base = f.tell()
+        out: list[np.ndarray | None] = [None] * len(ranges)
+        order = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
+        i = 0
+        while i < len(order):
+            j, lo, hi = i, ranges[order[i]][0], ranges[order[i]][1]
+            while j + 1 < len(order) and ranges[order[j + 1]][0] * dtype.itemsize - hi * dtype.itemsize <= gap:
+                j += 1
+                hi = max(hi, ranges[order[j]][1])
+            f.seek(base + lo * dtype.itemsize)
+            block = np.frombuffer(f.read((hi - lo) * dtype.itemsize), dtype=dtype)
+            for k in order[i : j + 1]:
+                start, stop = ranges[k]
+                out[k] = block[start - lo : stop - lo]
+            i = j + 1
+    return [a if a is not None else np.empty(0, dtype=dtype) for a in out]
+
+
+class Ids:
+    """Document ids of clustered documents, loaded per item on first use."""
 
     def __init__(self, out: str):
         self.out = out
@@ -156,38 +182,47 @@ class Payloads:
 
     def _item(self, ordinal: int) -> dict[str, np.ndarray]:
         if ordinal not in self.loaded:
-            with _open(staged_path(self.out, work_relpath(f"{ordinal:07d}", ".payload.npz"))) as f:
+            with _open(staged_path(self.out, work_relpath(f"{ordinal:07d}", ".ids.npz"))) as f:
                 data = np.load(io.BytesIO(f.read()), allow_pickle=False)
                 self.loaded[ordinal] = {name: data[name] for name in data.files}
         return self.loaded[ordinal]
 
-    def _row(self, key: int) -> tuple[dict[str, np.ndarray], int]:
+    def doc_id(self, key: int) -> str:
         item = self._item(key >> INDEX_BITS)
         row = int(np.searchsorted(item["keys"], np.uint64(key)))
         if row >= item["keys"].size or int(item["keys"][row]) != key:
-            raise KeyError(f"no payload for document key {key}")
-        return item, row
+            raise KeyError(f"no id stored for document key {key}")
+        blob = item["ids"][item["id_offsets"][row] : item["id_offsets"][row + 1]]
+        return bytes(blob).decode("utf-8", "surrogatepass")
 
-    def payload(self, key: int) -> np.ndarray:
-        item, row = self._row(key)
-        return item["payload"][item["offsets"][row] : item["offsets"][row + 1]]
 
-    def doc_id(self, key: int) -> str:
-        item, row = self._row(key)
-        return bytes(item["ids"][item["id_offsets"][row] : item["id_offsets"][row + 1]]).decode(
-            "utf-8", "surrogatepass"
-        )
+def load_payloads(out: str, keys: np.ndarray) -> dict[int, np.ndarray]:
+    """Verification payloads of the given document keys, reading only their slices of each item's file."""
+    keys = np.unique(keys.astype(np.uint64))
+    found: dict[int, np.ndarray] = {}
+    items = (keys >> np.uint64(INDEX_BITS)).astype(np.int64)
+    for ordinal in np.unique(items).tolist():
+        wanted = keys[items == ordinal]
+        name = f"{ordinal:07d}"
+        index = read_npy(staged_path(out, work_relpath(name, ".payload.idx.npy")))
+        rows = np.searchsorted(index["key"], wanted)
+        rows = rows[(rows < index.size) & (index["key"][np.minimum(rows, index.size - 1)] == wanted)]
+        ranges = [(int(index["start"][r]), int(index["stop"][r])) for r in rows]
+        slices = read_npy_ranges(staged_path(out, work_relpath(name, ".payload.npy")), ranges)
+        for r, data in zip(rows.tolist(), slices, strict=True):
+            found[int(index["key"][r])] = data
+    return found
 
 
 def verify_pairs(out: str, pairs: np.ndarray, mode: str, threshold: float) -> np.ndarray:
     """The candidate pairs whose payloads are at least `threshold` similar."""
     if mode == "none" or pairs.size == 0:
         return pairs
-    store = Payloads(out)
-    keep = np.zeros(pairs.shape[0], dtype=bool)
+    payloads = load_payloads(out, pairs.reshape(-1))
     measure = sorted_jaccard if mode == "jaccard" else estimated_jaccard
-    for i, (a, b) in enumerate(pairs.tolist()):
-        keep[i] = measure(store.payload(a), store.payload(b)) >= threshold
+    keep = np.fromiter(
+        (measure(payloads[a], payloads[b]) >= threshold for a, b in pairs.tolist()), dtype=bool, count=pairs.shape[0]
+    )
     return pairs[keep]
 
 
@@ -236,7 +271,13 @@ def _needed_by_item(array: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         yield int(chunk[0] >> np.uint64(INDEX_BITS)), chunk
 
 
-def _route_pairs(pairs: np.ndarray, parts: int) -> Iterator[tuple[int, np.ndarray]]:
+def verify_partitions(total_docs: int) -> int:
+    """How many verification partitions: their payload memory grows with the corpus, so their number does."""
+    return max(16, math.ceil(total_docs / DOCS_PER_VERIFY_PARTITION))
+
+
+def _route_pairs(pairs: np.ndarray, total_docs: int) -> Iterator[tuple[int, np.ndarray]]:
+    parts = verify_partitions(total_docs)
     part = cc.partition_of(pairs[:, 0] ^ (pairs[:, 1] << np.uint64(1)), parts)
     for i in np.unique(part):
         yield int(i), pairs[part == i]
@@ -256,7 +297,7 @@ def _concat(arrays: Iterable[np.ndarray]) -> np.ndarray:
 class ConnectedComponents(beam.PTransform):
     """Edge arrays -> one (node, root) array: large-star/small-star rounds spread over workers, then a finish."""
 
-    def __init__(self, rounds: int = 6, parts: int = 16):
+    def __init__(self, rounds: int = 4, parts: int = 16):
         super().__init__()
         self.rounds, self.parts = rounds, parts
 
@@ -282,10 +323,10 @@ def _decisions(_, out: str, summaries: list, groups: list[np.ndarray], roots: li
     exact = np.concatenate(groups) if groups else np.empty(0, dtype=EXACT_GROUP_DTYPE)
     near = roots[0] if roots and roots[0].size else np.empty((0, 2), dtype=np.uint64)
     priority = {s["ordinal"]: s["priority"] for s in summaries}
-    store = Payloads(out)
+    ids = Ids(out)
 
     def rank(key: int) -> tuple:
-        return priority[key >> INDEX_BITS], id_sort_key(store.doc_id(key))
+        return priority[key >> INDEX_BITS], id_sort_key(ids.doc_id(key))
 
     rows = cluster_decisions(exact, near, rank)
     if rows.size == 0:
@@ -309,13 +350,13 @@ class NearDuplicates(beam.PTransform):
         self.all_pairs_up_to = int(section["all_pairs_up_to"])
         self.exact_on = bool(section["exact"])
         self.near_on = bool(section["near"])
-        self.verify_parts = VERIFY_PARTITIONS
 
     def expand(self, summaries):
         out = self.out
         listed = beam.pvalue.AsList(summaries)
         p = summaries.pipeline
         empty_groups = p | "NoExact" >> beam.Create([np.empty(0, dtype=EXACT_GROUP_DTYPE)])
+        total_docs = summaries | "ItemDocs" >> beam.Map(lambda s: s["rows"]) | "TotalDocs" >> beam.CombineGlobally(sum)
         if self.exact_on:
             groups = (
                 summaries
@@ -338,7 +379,7 @@ class NearDuplicates(beam.PTransform):
                 | "SpreadBands" >> beam.Reshuffle()
                 | "BandPairs"
                 >> beam.FlatMap(_band_partition, out, listed, beam.pvalue.AsSingleton(excluded), self.all_pairs_up_to)
-                | "RoutePairs" >> beam.FlatMap(_route_pairs, self.verify_parts)
+                | "RoutePairs" >> beam.FlatMap(_route_pairs, beam.pvalue.AsSingleton(total_docs))
                 | "GroupPairs" >> beam.GroupByKey()
                 | "UniquePairs" >> beam.MapTuple(lambda _q, arrays: unique_pairs(_concat(arrays)))
             )
@@ -369,9 +410,9 @@ class NearDuplicates(beam.PTransform):
 
 
 def resolve_ids(out: str, keys: Sequence[int]) -> dict[int, str]:
-    """Document ids of keys that have payloads (cluster survivors and members)."""
-    store = Payloads(out)
-    return {k: store.doc_id(k) for k in keys}
+    """Document ids of clustered documents (survivors and members)."""
+    ids = Ids(out)
+    return {k: ids.doc_id(k) for k in keys}
 
 
 def cluster_id_exact(h1: int, h2: int) -> str:

@@ -268,7 +268,8 @@ def commit(
             _move(staged_path(out, path), join(out, path))
     body = {"shards": sorted((dict(e) for e in entries), key=lambda e: e["path"]), **manifest}
     write_file(join(out, MANIFEST), (json.dumps(body, indent=2, sort_keys=True, default=str) + "\n").encode())
-    write_file(join(out, SUCCESS), b"")
+    # Not empty: Beam's S3 filesystem cannot write a zero-byte object (an upload with no parts).
+    write_file(join(out, SUCCESS), json.dumps({"tool": TOOL, "files": len(entries)}).encode() + b"\n")
     remove_tree(join(out, STAGING))
 
 

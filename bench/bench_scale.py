@@ -1,0 +1,206 @@
+"""Scale bench: the default web chain on 100k / 300k / 1M generated documents, against datatrove in the same run.
+
+For each size: wall time, docs/s, peak RSS summed over every process of the run (sampled from /proc), and
+per-phase time (plan+read+filter+hash, dedup, apply+commit, from the run's progress files). Then datatrove's
+full local pipeline on the same documents (JsonlReader -> GopherRepetitionFilter -> GopherQualityFilter ->
+its 4-step MinHash dedup -> ParquetWriter), with as many tasks as cores; datatrove cannot split a file, so it
+gets the same documents cut into one file per task. The ratio is docs/s (ours) / docs/s (datatrove) at the
+datatrove size.
+
+    python bench/bench_scale.py --sizes 100000,300000,1000000 --datatrove-docs 30000 \
+        --datatrove-python .venv-bench/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+from corpus_gen import generate, write_jsonl  # noqa: E402
+
+
+def tree_rss(pid: int) -> int:
+    """RSS in bytes summed over a process and all its descendants."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ppid, pages = int(fields[1]), int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, []))
+    return total
+
+
+def progress_phases(out: Path, state: dict) -> None:
+    """Record when reading finished and when writing started/finished, from the run's progress files."""
+    folder = out / "_temporary" / "progress"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    now = time.monotonic()
+    done = {"process": 0, "apply": 0}
+    total = {"process": 0, "apply": 0}
+    for name in names:
+        phase = name.split("-", 1)[0]
+        if phase not in total or not name.endswith(".json"):
+            continue
+        total[phase] += 1
+        with contextlib.suppress(OSError, ValueError):
+            done[phase] += json.loads((folder / name).read_text()).get("done", False)
+    if total["apply"] and "apply_start" not in state:
+        state["apply_start"] = now
+    if total["process"] and done["process"] == total["process"] and not total["apply"]:
+        state.setdefault("process_end", now)
+
+
+def measure(cmd: list[str], out: Path | None = None, env: dict | None = None) -> dict:
+    """Run a command, sampling the summed RSS of its process tree and (for our runs) its phases."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    peak, state = 0, {}
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid))
+        if out is not None:
+            progress_phases(out, state)
+        time.sleep(0.2)
+    stdout, stderr = proc.communicate()
+    wall = time.monotonic() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{stderr[-3000:]}")
+    phases = {}
+    if "process_end" in state:
+        phases["read+filter+hash"] = state["process_end"] - start
+        if "apply_start" in state:
+            phases["dedup"] = state["apply_start"] - state["process_end"]
+            phases["apply+commit"] = wall - (state["apply_start"] - start)
+    return {"wall_s": wall, "peak_rss_gb": peak / 1e9, "phases": phases, "stdout": stdout}
+
+
+def run_ours(corpus: Path, work: Path, docs: int, workers: int) -> dict:
+    out = work / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [str(Path(sys.executable).parent / "curation"), "run", "--input", f"web={corpus}", "--output", str(out)]
+    cmd += ["--workers", str(workers)]
+    result = measure(cmd, out)
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["invariant_ok"] and stats["sources"]["web"]["input"]["docs"] == docs
+    result["docs_per_s"] = docs / result["wall_s"]
+    result["kept"] = stats["sources"]["web"]["kept"]["docs"]
+    return result
+
+
+DATATROVE_SCRIPT = r"""
+import sys
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.dedup import MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
+from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupBuckets
+from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilter
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
+
+inp, work, tasks = sys.argv[1], sys.argv[2], int(sys.argv[3])
+cfg = MinhashConfig()
+
+
+def run(name, pipeline, n_tasks=tasks):
+    LocalPipelineExecutor(
+        pipeline=pipeline, tasks=n_tasks, workers=tasks, logging_dir=f"{work}/logs/{name}", skip_completed=False
+    ).run()
+
+
+run("filter", [JsonlReader(inp), GopherRepetitionFilter(), GopherQualityFilter(), JsonlWriter(f"{work}/filtered")])
+run("signatures", [JsonlReader(f"{work}/filtered"), MinhashDedupSignature(output_folder=f"{work}/sigs", config=cfg)])
+run("buckets", [MinhashDedupBuckets(f"{work}/sigs", f"{work}/buckets", config=cfg)], cfg.num_buckets)
+run("cluster", [MinhashDedupCluster(f"{work}/buckets", f"{work}/remove_ids", config=cfg)], 1)
+run(
+    "dedup",
+    [JsonlReader(f"{work}/filtered"), MinhashDedupFilter(f"{work}/remove_ids"), ParquetWriter(f"{work}/out")],
+)
+"""
+
+
+def run_datatrove(records: list[dict], work: Path, python: str, tasks: int) -> dict:
+    inp = work / "dt-in"
+    shutil.rmtree(inp, ignore_errors=True)
+    inp.mkdir(parents=True)
+    per = -(-len(records) // tasks)
+    for t in range(tasks):
+        with open(inp / f"part{t}.jsonl", "w", encoding="utf-8") as f:
+            for r in records[t * per : (t + 1) * per]:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    dt_work = work / "dt-work"
+    shutil.rmtree(dt_work, ignore_errors=True)
+    script = work / "dt_pipeline.py"
+    script.write_text(DATATROVE_SCRIPT)
+    result = measure([python, str(script), str(inp), str(dt_work), str(tasks)])
+    result["docs_per_s"] = len(records) / result["wall_s"]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100000,300000,1000000")
+    ap.add_argument("--datatrove-docs", type=int, default=30000, help="0 = skip datatrove")
+    ap.add_argument("--datatrove-python", default=sys.executable)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--work", type=Path, default=None)
+    args = ap.parse_args(argv)
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    rows = []
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.datatrove_docs and args.datatrove_docs not in sizes:
+        sizes = [args.datatrove_docs, *sizes]
+    for n in sizes:
+        corpus = write_jsonl(work / f"web-{n}.jsonl", n, args.seed)
+        r = run_ours(corpus, work, n, args.workers)
+        rows.append(("curation", n, r))
+        print(
+            f"curation  {n:>9,} docs  {r['wall_s']:8.1f} s  {r['docs_per_s']:8.1f} docs/s  peak RSS {r['peak_rss_gb']:.2f} GB"
+            f"  phases {json.dumps({k: round(v, 1) for k, v in r['phases'].items()})}",
+            flush=True,
+        )
+        if n == args.datatrove_docs:
+            d = run_datatrove(list(generate(n, args.seed)), work, args.datatrove_python, args.workers)
+            rows.append(("datatrove", n, d))
+            print(
+                f"datatrove {n:>9,} docs  {d['wall_s']:8.1f} s  {d['docs_per_s']:8.1f} docs/s  peak RSS"
+                f" {d['peak_rss_gb']:.2f} GB   ratio (curation/datatrove docs/s): {r['docs_per_s'] / d['docs_per_s']:.1f}x",
+                flush=True,
+            )
+        corpus.unlink()
+    ours = {n: r for name, n, r in rows if name == "curation"}
+    big = [n for n in sorted(ours) if n >= 100000]
+    if len(big) >= 2:
+        lo, hi = big[0], big[-1]
+        print(
+            f"scaling {lo:,} -> {hi:,}: time x{ours[hi]['wall_s'] / ours[lo]['wall_s']:.2f} for x{hi / lo:.0f} docs, "
+            f"peak RSS x{ours[hi]['peak_rss_gb'] / ours[lo]['peak_rss_gb']:.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
