@@ -137,9 +137,7 @@ def curated_demo(demo_run):
     """A finished `curation demo` output: the session's shared demo run."""
     assert demo_run.exit_code == 0
     out = demo_run.out
-    if not (out / "_SUCCESS").exists():
-        # A run path that predates the output commit protocol (pipelines/outputs.py) writes no marker.
-        (out / "_SUCCESS").touch()
+    assert (out / "_SUCCESS").exists()
     return out
 
 
