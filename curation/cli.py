@@ -228,10 +228,9 @@ def execute_run(
     _check_decontam_index(decontam_index, cfg, beam_flags, dry_run)
     output = absolute_local(output).rstrip("/")
     if is_remote(output):  # the CLI itself writes OUT's marker: give Beam's filesystems the run's options
-        from apache_beam.io.filesystems import FileSystems
-        from apache_beam.options.pipeline_options import PipelineOptions
+        from pipelines.io import use_pipeline_options
 
-        FileSystems.set_options(PipelineOptions(list(beam_flags)))
+        use_pipeline_options(beam_flags)
     if not dry_run:
         fingerprint = run_fingerprint(inputs, cfg, stages, decontam_index)
         _prepare_output(output, overwrite, inputs, resume, fingerprint)

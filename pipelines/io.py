@@ -28,28 +28,6 @@ def matched_files(glob: str) -> list[tuple[str, int]]:
     return sorted((m.path, m.size_in_bytes) for m in result.metadata_list)
 
 
-def output_nonempty(out: str) -> bool:
-    """Whether the output location already holds files."""
-    if not is_remote(out):
-        return os.path.isdir(out) and any(os.scandir(out)) or (os.path.exists(out) and not os.path.isdir(out))
-    return bool(matched_files(out.rstrip("/") + "/**"))
-
-
-def clear_output(out: str) -> None:
-    """Delete everything under the output location (for --overwrite)."""
-    if not is_remote(out):
-        import shutil
-
-        if os.path.isdir(out):
-            shutil.rmtree(out)
-        elif os.path.exists(out):
-            os.remove(out)
-        return
-    paths = [p for p, _ in matched_files(out.rstrip("/") + "/**")]
-    if paths:
-        FileSystems.delete(paths)
-
-
 def read_text(path: str) -> str:
     """Whole file as UTF-8 text from any filesystem."""
     with FileSystems.open(path) as f:
@@ -63,3 +41,10 @@ def open_binary(path: str, beam_flags: Sequence[str] = ()) -> BinaryIO:
 
         FileSystems.set_options(PipelineOptions(list(beam_flags)))
     return FileSystems.open(path, compression_type="uncompressed")
+
+
+def use_pipeline_options(flags: list[str]) -> None:
+    """Configure Beam's filesystems in this process with a run's flags (endpoints, credentials, project)."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    FileSystems.set_options(PipelineOptions(list(flags)))

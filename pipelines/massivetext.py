@@ -199,7 +199,7 @@ def build_pipeline(
         | "CommitOnce" >> beam.Create([None])
         | "Commit"
         >> beam.Map(
-            lambda _, s, a: finalize_run(output, s, a, dict(cfg), explicit_stages, dedup_ran, decontam_ran),
+            lambda _, s, a: finalize_run(output, s, a, dict(cfg), explicit_stages, dedup_ran, ctx.decontam_index),
             beam.pvalue.AsList(summaries),
             beam.pvalue.AsList(applied),
         )

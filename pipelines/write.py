@@ -70,7 +70,7 @@ def finalize_run(
     cfg: Mapping[str, Any],
     stages: list[str] | None,
     dedup_ran: bool,
-    decontam_ran: bool,
+    decontam_index: str | None,
 ) -> dict[str, Any]:
     """Stats, reports, shard names, manifest and the commit of one run; returns the stats."""
     from pipelines.outputs import _move  # local import: the one place that renames staged files
@@ -95,7 +95,7 @@ def finalize_run(
         rows = [r for a in applied for r in a["clusters"]]
         entry = write_staged(out, "dedup/clusters.parquet", table_bytes(rows, CLUSTER_SCHEMA, ("cluster_id", "id")))
         shards.append({**entry, "rows": len(rows), "kind": "report", "source": None})
-    if decontam_ran:
+    if decontam_index:
         rows = [r for a in applied for r in a["matches"]]
         data = table_bytes(rows, MATCH_SCHEMA, ("id", "benchmark", "item_id"))
         entry = write_staged(out, "decontam/matches.parquet", data)
@@ -104,13 +104,26 @@ def finalize_run(
     stats = build_stats(stats_rows)
     stats_data = (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode("utf-8")
     write_staged(out, "stats.json", stats_data)
-    manifest = {
+    manifest: dict[str, Any] = {
         "config": dict(cfg),
         "stages": stages,
         "stats_sha256": hashlib.sha256(stats_data).hexdigest(),
     }
+    if decontam_index:
+        manifest["decontam"] = index_summary(decontam_index)
     commit(out, shards, manifest, also_move=["stats.json"])
     return stats
+
+
+def index_summary(path: str) -> dict[str, Any]:
+    """What a report needs of the decontamination index a run used: its items per benchmark (for rates)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from curation.decontam import read_index_meta
+
+    with FileSystems.open(path, compression_type="uncompressed") as f:
+        meta = read_index_meta(f)
+    return {"index": path, "ngram": meta.get("ngram"), "items_per_benchmark": meta.get("items_per_benchmark", {})}
 
 
 def output_path(out: str, relpath: str) -> str:

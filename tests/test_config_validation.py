@@ -181,6 +181,7 @@ def _minimal_finished_run(path: Path) -> Path:
     """An OUT whose manifest records the run's config (all that `rethreshold` reads before deciding)."""
     path.mkdir()
     (path / "manifest.json").write_text(json.dumps({"config": load_config(), "shards": [], "stages": None}))
+    (path / "_SUCCESS").write_text("{}\n")
     return path
 
 
@@ -203,6 +204,7 @@ def test_rethreshold_without_a_recorded_config_is_a_usage_error(tmp_path, capsys
     run = tmp_path / "run"
     run.mkdir()
     (run / "manifest.json").write_text(json.dumps({"shards": []}))
+    (run / "_SUCCESS").write_text("{}\n")
     assert main(["rethreshold", str(run), "--output", str(tmp_path / "out")]) == 2
     assert "holds no run configuration" in _one_line_error(capsys)
 
@@ -297,11 +299,19 @@ STATS_CASES = [(case, flag) for case in BAD_STATS for flag in ([], ["--json"])]
 @pytest.mark.parametrize(("case", "json_flag"), [c for c in STATS_CASES if c != ("not a stats file", ["--json"])])
 def test_stats_on_a_corrupt_stats_json_prints_one_line(tmp_path, capsys, case, json_flag):
     content, message = BAD_STATS[case]
-    (tmp_path / "stats.json").write_bytes(content)
+    (tmp_path / "stats.json").write_bytes(content)  # in an otherwise finished run
+    (tmp_path / "manifest.json").write_text("{}")
+    (tmp_path / "_SUCCESS").write_text("{}\n")
     assert main(["stats", str(tmp_path), *json_flag]) == 2
     assert message in _one_line_error(capsys)
 
 
 def test_stats_without_stats_json_prints_one_line(tmp_path, capsys):
     assert main(["stats", str(tmp_path / "nothing")]) == 2
+    assert "is not an output of this tool" in _one_line_error(capsys)
+    finished = tmp_path / "finished"
+    finished.mkdir()
+    (finished / "manifest.json").write_text("{}")
+    (finished / "_SUCCESS").write_text("{}\n")
+    assert main(["stats", str(finished)]) == 2
     assert "no stats.json under" in _one_line_error(capsys)
