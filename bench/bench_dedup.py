@@ -4,7 +4,7 @@ Builds documents from ../shared/data (Gutenberg books cut into pieces, Dolma web
 enwiki pages), adds seeded perturbed copies (word edits, block reordering, appended boilerplate,
 truncation, and copies of copies), computes the exact 13-gram Jaccard of every pair that shares a
 shingle (pairs sharing none have J = 0, so this is every pair with J >= 0.5), and reports precision
-and recall of the removed documents at J >= 0.8 for NearDedup (DirectRunner) and for
+and recall of the removed documents at J >= 0.8 for the pipeline's dedup stage (curation run) and for
 datasketch.MinHashLSH with the same number of permutations, in the same run.
 
     .venv/bin/python bench/bench_dedup.py [--originals 1500] [--seed 0]
@@ -24,16 +24,17 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import apache_beam as beam
 import numpy as np
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 from corpus_path import SHARED_DATA
 from datasketch import MinHash, MinHashLSH
 
-from curation.clusters import components
+from curation.cli import main as cli_main
+from curation.components import components
 from curation.config import load_config, source_priority
 from curation.minhash import params_from_config
-from curation.schema import Document
-from pipelines.near_dedup import NearDedup
+from curation.schema import Document, document_schema, documents_to_table, id_sort_key
 
 DATA = SHARED_DATA
 SOURCES = ["wikipedia", "books", "news", "c4", "web"]
@@ -142,9 +143,12 @@ def exact_pairs(shingle_sets: list[set[str]], min_j: float) -> dict[tuple[int, i
 
 def removed_by_edges(docs: list[Document], edges, cfg) -> set[str]:
     """Documents a cluster-and-keep-one rule removes given duplicate edges (doc index pairs)."""
-    nodes = [(source_priority(cfg, d.source), d.id) for d in docs]
-    assignment = components((nodes[a], nodes[b]) for a, b in edges)
-    return {node[1] for node, root in assignment.items() if node != root}
+    rank = sorted(range(len(docs)), key=lambda i: (source_priority(cfg, docs[i].source), id_sort_key(docs[i].id)))
+    order = np.empty(len(docs), dtype=np.uint64)
+    order[rank] = np.arange(len(docs), dtype=np.uint64)  # a node's key orders like the survivor rule
+    pairs = np.array([(order[a], order[b]) for a, b in edges], dtype=np.uint64).reshape(-1, 2)
+    by_key = {int(order[i]): docs[i].id for i in range(len(docs))}
+    return {by_key[int(node)] for node, root in components(pairs) if node != root}
 
 
 def precision_recall(found: set[str], truth: set[str]) -> tuple[float, float]:
@@ -154,12 +158,20 @@ def precision_recall(found: set[str], truth: set[str]) -> tuple[float, float]:
 
 
 def run_near_dedup(docs: list[Document], cfg) -> set[str]:
-    """Removed ids from NearDedup on the in-process DirectRunner."""
+    """Removed ids from the pipeline's dedup stage (`curation run --stages dedup`, in-process DirectRunner)."""
     with tempfile.TemporaryDirectory() as tmp:
-        with beam.Pipeline() as p:
-            result = p | beam.Create(docs, reshuffle=False) | NearDedup(cfg)
-            _ = result["removed"] | beam.Map(lambda d: d.id) | beam.io.WriteToText(f"{tmp}/removed")
-        return {line for f in Path(tmp).glob("removed*") for line in f.read_text().splitlines()}
+        args = ["run", "--output", f"{tmp}/out", "--stages", "dedup", "--workers", "1"]
+        args += ["--set", f"dedup.verify={cfg['dedup']['verify']}"]
+        for source in sorted({d.source for d in docs}):
+            path = Path(tmp) / "in" / source / "docs.parquet"
+            path.parent.mkdir(parents=True)
+            group = [d for d in docs if d.source == source]
+            pq.write_table(documents_to_table(group, document_schema(["dummy"])), path)
+            args += ["--input", f"{source}:parquet={path}"]
+        if cli_main(args) != 0:
+            raise RuntimeError("curation run failed")
+        removed = ds.dataset(f"{tmp}/out/removed", format="parquet").to_table(columns=["id"])
+        return set(removed.column("id").to_pylist())
 
 
 def datasketch_removed(docs, shingle_sets, cfg, params=None) -> tuple[set[str], float]:
@@ -201,7 +213,7 @@ def main() -> None:
         run_cfg = {**cfg, "dedup": {**cfg["dedup"], "verify": mode}}
         t0 = time.perf_counter()
         found = run_near_dedup(docs, run_cfg)
-        rows.append((f"NearDedup {params.bands}x{params.rows} verify={mode}", found, time.perf_counter() - t0))
+        rows.append((f"curation dedup {params.bands}x{params.rows} verify={mode}", found, time.perf_counter() - t0))
     for label, lsh_params in (
         ("default params", None),
         (f"params={params.bands}x{params.rows}", (params.bands, params.rows)),
