@@ -35,6 +35,7 @@ from pipelines.dedup import NearDuplicates
 from pipelines.outputs import staged_path
 from pipelines.process import ItemProcessor, RunContext, work_relpath
 from pipelines.read import InputSpec
+from pipelines.runner import guard_local_runner_streams
 from pipelines.write import finalize_run
 
 
@@ -217,6 +218,7 @@ def run(
     resume: bool = False,
 ) -> None:
     """Build and run the pipeline to completion (raises on pipeline failure)."""
+    guard_local_runner_streams()
     options = PipelineOptions(list(beam_flags))
     with beam.Pipeline(runner=runner, options=options) as p:
         build_pipeline(p, inputs, output, cfg, explicit_stages, decontam_index, resume)

@@ -109,6 +109,19 @@ def local_runner_flags(input_bytes: int, cores: int, workers: int | None, user_f
     return flags
 
 
+def guard_local_runner_streams() -> None:
+    """Turn off the local FnApiRunner's timed gRPC flush, which drops bundle input (docs/beam-local-runner-loss.md).
+
+    Beam 2.77's runner flushes each data stream from a timer thread every second without locking out the
+    writer: chunks written while the timer fires are cleared unsent, so multi-process runs silently lose
+    documents. With the limit at 0 the runner's streams flush by size only. Harmless for other runners
+    (the constant is read only by the local runner's worker handlers).
+    """
+    from apache_beam.runners.portability.fn_api_runner import worker_handlers
+
+    worker_handlers.DATA_BUFFER_TIME_LIMIT_MS = 0
+
+
 def describe_runner(flags: Sequence[str]) -> str:
     """One line naming the runner and local mode the flags select, for the CLI to print before a run."""
     runner = _flag_value(flags, "runner") or "DirectRunner"

@@ -20,6 +20,7 @@ from curation.tokenize_docs import failed_documents, output_paths, tokenize_shar
 from curation.tokenizer import tokenizer_from_bytes
 from curation.tokens import parquet_token_type, token_dtype
 from pipelines.outputs import commit, join, read_manifest, write_staged
+from pipelines.runner import guard_local_runner_streams
 
 KIND = "tokenize"
 # Top-level entries a tokenize output owns (what --overwrite may replace).
@@ -160,6 +161,7 @@ def run_tokenize(
         },
         "config": {"tokenize": dict(cfg["tokenize"])},
     }
+    guard_local_runner_streams()
     options = PipelineOptions(list(beam_flags))
     with beam.Pipeline(options=options) as p:
         results = (

@@ -310,6 +310,7 @@ def test_report_cli_writes_into_the_run_by_default_and_rejects_non_runs(whatif_o
     unfinished = tmp_path / "unfinished"
     shutil.copytree(whatif_out, unfinished)
     (unfinished / MARKER).write_text("{}")  # written under the commit protocol, never committed
+    (unfinished / SUCCESS).unlink(missing_ok=True)
     assert run_cli("report", unfinished) == 2
     assert "unfinished output" in capsys.readouterr().err
     (unfinished / SUCCESS).write_text("")
