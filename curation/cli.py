@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -101,6 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--sample-rows", type=int, default=20000, help="rows read per source and outcome (default 20000)"
+    )
+    report.add_argument(
+        "--tokenized", metavar="TOK", help="the run's `curation tokenize` output: adds the data-budget plan"
+    )
+    report.add_argument(
+        "--train-tokens",
+        type=float,
+        help="with --tokenized: training budget in tokens, e.g. 300e9 (default: TOK's unique tokens)",
+    )
+    report.add_argument(
+        "--mixture",
+        help="with --tokenized: gopher | chinchilla | a YAML file {source: weight} (default: mixture.default)",
+    )
+    report.add_argument(
+        "--max-epochs", type=float, help="with --tokenized: warn above this many epochs (default: mixture.max_epochs)"
     )
 
     try:
@@ -624,6 +640,23 @@ def _finished_run(path: str, option: str) -> Path:
     return out
 
 
+def _budget_args(args: argparse.Namespace) -> Path | None:
+    """The report's --tokenized folder (a finished tokenize output), its budget options checked."""
+    options = {"--train-tokens": args.train_tokens, "--mixture": args.mixture, "--max-epochs": args.max_epochs}
+    if args.tokenized is None:
+        given = [option for option, value in options.items() if value is not None]
+        if given:
+            raise UsageError(f"{given[0]} needs --tokenized TOK (the run's `curation tokenize` output)")
+        return None
+    for option, value in (("--train-tokens", args.train_tokens), ("--max-epochs", args.max_epochs)):
+        if value is not None and not (0 < value < math.inf):
+            raise UsageError(f"{option} must be a positive number, got {value:g}")
+    tok = Path(args.tokenized)
+    if not (tok / "_SUCCESS").is_file():
+        raise UsageError(f"--tokenized {tok} is not a finished tokenize output (no _SUCCESS)")
+    return tok
+
+
 def cmd_report(args: argparse.Namespace, extra: list[str]) -> int:
     """Write the HTML report of a finished run (its own files only: nothing is recomputed)."""
     if extra:
@@ -635,11 +668,22 @@ def cmd_report(args: argparse.Namespace, extra: list[str]) -> int:
     index = Path(args.decontam_index) if args.decontam_index else None
     if index is not None and not index.is_file():
         raise UsageError(f"--decontam-index {index} does not exist")
+    tokenized = _budget_args(args)
     from curation.report.page import ReportError, build_report
 
     output = Path(args.output) if args.output else out / "report.html"
     try:
-        build_report(out, output, baseline=baseline, decontam_index=index, sample_rows=args.sample_rows)
+        build_report(
+            out,
+            output,
+            baseline=baseline,
+            decontam_index=index,
+            sample_rows=args.sample_rows,
+            tokenized=tokenized,
+            train_tokens=args.train_tokens,
+            mixture=args.mixture,
+            max_epochs=args.max_epochs,
+        )
     except ReportError as exc:
         raise UsageError(str(exc)) from None
     print(f"report: {output} ({output.stat().st_size / 1e6:.1f} MB)")

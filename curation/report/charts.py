@@ -212,3 +212,80 @@ def delta_chart(rows: Sequence[Mapping[str, Any]], title: str) -> alt.Chart:
         )
         .properties(width=380, height=alt.Step(16))
     )
+
+
+def epochs_chart(
+    rows: Sequence[Mapping[str, Any]],
+    sources: Sequence[str],
+    cap: float,
+    absent: Sequence[str],
+    title: str,
+) -> alt.LayerChart:
+    """Epochs per source under the requested mixture and the suggested re-weighting, the cap as a dashed line.
+
+    A log axis is used once some source is repeated more than ten times the cap; sources the mixture weights
+    but the corpus lacks are labelled instead of drawn.
+    """
+    top = max([cap, *(r["epochs"] for r in rows)])
+    log = top > 10 * cap
+    if log:  # bars start at a decade below the smallest value: a log axis has no zero
+        lo = 10.0 ** math.floor(math.log10(min([cap, *(r["epochs"] for r in rows)])))
+        hi = 10.0 ** math.ceil(math.log10(top * 1.5))
+        cap_at = math.log(cap / lo) / math.log(hi / lo)
+        scale = alt.Scale(type="log", domain=[lo, hi], nice=False)
+        axis = alt.Axis(format="~s", values=[10.0**k for k in range(round(math.log10(lo)), round(math.log10(hi)) + 1)])
+    else:
+        lo = 0.0
+        scale = alt.Scale(domain=[lo, top * 1.15], nice=False)
+        axis = alt.Axis(format="~g")
+        cap_at = cap / (top * 1.15)
+    y = alt.Y("source:N", sort=list(sources), scale=alt.Scale(domain=list(sources)), title=None)
+    base = alt.Chart(_data(rows)).encode(
+        y=y,
+        x=alt.X(
+            "epochs:Q",
+            title="epochs (times each source is seen)" + (", log scale" if log else ""),
+            scale=scale,
+            axis=axis,
+        ),
+        yOffset=alt.YOffset("group:N", scale=alt.Scale(domain=["requested", "suggested"])),
+    )
+    bars = base.mark_bar().encode(
+        x2=alt.X2(datum=lo),
+        color=alt.Color(
+            "series:N",
+            title=None,
+            scale=alt.Scale(
+                domain=["requested mixture", "requested, over the cap", "suggested re-weighting"],
+                range=["#4c78a8", THIS_RULE_COLOR, KEPT_COLOR],
+            ),
+        ),
+    )
+    labels = base.mark_text(align="left", dx=3, fontSize=10, color="#333333").encode(
+        text=alt.Text("epochs:Q", format=".2f" if not log else ".3~s")
+    )
+    cap_rows = [{"cap": cap, "label": f"cap: {cap:g} epochs"}]
+    cap_rule = (
+        alt.Chart(_data(cap_rows)).mark_rule(color="#222222", strokeDash=[5, 3], strokeWidth=1.5).encode(x="cap:Q")
+    )
+    cap_text = (
+        alt.Chart(_data(cap_rows))
+        .mark_text(
+            align="right" if cap_at > 0.5 else "left",
+            dx=-4 if cap_at > 0.5 else 4,
+            dy=-4,
+            baseline="bottom",
+            fontSize=10,
+            color="#222222",
+        )
+        .encode(x="cap:Q", y=alt.value(0), text="label:N")
+    )
+    layers = [bars, labels, cap_rule, cap_text]
+    if absent:
+        missing = [{"source": s, "label": "weighted, but the corpus holds no tokens"} for s in absent]
+        layers.append(
+            alt.Chart(_data(missing))
+            .mark_text(align="left", dx=4, fontSize=10, fontStyle="italic", color=THIS_RULE_COLOR)
+            .encode(y=y, x=alt.value(0), text="label:N")
+        )
+    return alt.layer(*layers, title=title).properties(width=460, height=alt.Step(26))

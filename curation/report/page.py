@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -12,9 +13,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from curation.config import STAGES
+from curation.config import STAGES, load_config
 from curation.report import charts
 from curation.report.baseline import changed_documents, config_changes, rule_deltas, step_deltas
+from curation.report.budget import budget_section
 from curation.report.collect import Sample, collect_sample
 from curation.report.decontam import decontam_section
 from curation.report.dedup import BUCKET_ORDER, bucket_rows, dedup_section
@@ -129,11 +131,20 @@ def build_report(
     decontam_index: Path | None = None,
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
     seed: int = 0,
+    tokenized: Path | None = None,
+    train_tokens: float | None = None,
+    mixture: str | None = None,
+    max_epochs: float | None = None,
 ) -> dict[str, Any]:
-    """Write the HTML report of the run at `out` to `output`; returns the numbers it shows (for tests)."""
+    """Write the HTML report of the run at `out` to `output`; returns the numbers it shows (for tests).
+
+    With `tokenized` (the run's `curation tokenize` output) the page holds the data-budget plan of
+    `train_tokens` under `mixture`, the same data `curation plan --json` prints.
+    """
     run = load_run(out)
     base = load_run(baseline) if baseline else None
     cfg, sources = run.config, run.sources
+    budget = _budget(run, tokenized, train_tokens, mixture, max_epochs) if tokenized else None
     counts = parquet_counts(out, sources)
     sample = collect_sample(out, sources, sample_rows, seed)
     y_title = "documents" if sample.complete else "documents in sample"
@@ -186,10 +197,32 @@ def build_report(
         "decontam_svg": _decontam_chart(decontam),
         "examples": examples_section(out, sample, run.stats, cfg),
         "baseline": _baseline_section(run, base, sample) if base else None,
+        "budget": budget,
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(context), "utf-8")
     return context
+
+
+def _budget(
+    run: Run, tok: Path, train_tokens: float | None, mixture: str | None, max_epochs: float | None
+) -> dict[str, Any]:
+    """The data-budget section with its chart; presets and the cap come from the run's configuration."""
+    cfg = run.config if "mixture" in run.config else load_config()
+    try:
+        section = budget_section(tok, run.stats, cfg, train_tokens, mixture, max_epochs)
+    except (ValueError, OSError) as exc:
+        raise ReportError(f"--tokenized {tok}: {exc}") from None
+    plan = section["plan"]
+    absent = [r["source"] for r in plan["rows"] if r["unique_tokens"] <= 0 and r["weight"] > 0]
+    chart = charts.epochs_chart(
+        section["epochs"],
+        [r["source"] for r in plan["rows"]],
+        plan["max_epochs"],
+        absent,
+        "Epochs per source: requested mixture and suggested re-weighting against the cap",
+    )
+    return {**section, "svg": _svg(chart)}
 
 
 def _cluster_chart(dedup: dict[str, Any] | None) -> Markup | None:
@@ -226,6 +259,23 @@ def _fmt_bytes(n: float) -> str:
     return str(n)
 
 
+def _fmt_count(x: float | None) -> str:
+    """A large count in three significant figures with a unit (k, M, B, T): 1.24B."""
+    if x is None:
+        return "–"
+    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= size:
+            return f"{x / size:.3g}{unit}"
+    return f"{x:.3g}"
+
+
+def _fmt_epochs(e: float | None) -> str:
+    """Epochs to two decimals (three significant figures with a unit from 1,000 on); None is unbounded."""
+    if e is None:
+        return "∞"
+    return f"{e:.2f}" if e < 1000 else _fmt_count(e)
+
+
 def render(context: Mapping[str, Any]) -> str:
     """The page from the packaged Jinja template (auto-escaped; charts are trusted SVG)."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -233,6 +283,9 @@ def render(context: Mapping[str, Any]) -> str:
     env.filters["bytes"] = _fmt_bytes
     env.filters["pct"] = lambda x, digits=1: f"{100 * x:.{digits}f}%" if x is not None else "–"
     env.filters["signed"] = lambda n: f"{n:+,}"
+    env.filters["count"] = _fmt_count
+    env.filters["shell"] = shlex.quote
+    env.filters["epochs"] = _fmt_epochs
     env.filters["docs"] = lambda n: f"{n:,} document" + ("" if n == 1 else "s")
     template = resources.files("curation").joinpath("data/report.html.j2").read_text("utf-8")
     return env.from_string(template).render(**context)
