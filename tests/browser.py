@@ -21,15 +21,16 @@ CHROMIUM_FLAGS = (
     "--no-first-run",
 )
 
-# Per chart container: its SVG's size and how many drawn marks (bars, lines, symbols) have a visible box.
+# Per chart container: its section, its SVG's size and how many drawn marks (bars, lines, symbols) have a visible box.
 _MEASURE_CHARTS = """
 () => Array.from(document.querySelectorAll('.chart')).map(div => {
+  const section = div.closest('section') ? div.closest('section').id : '';
   const svg = div.querySelector('svg');
-  if (!svg) return {width: 0, height: 0, marks: 0};
+  if (!svg) return {section: section, width: 0, height: 0, marks: 0};
   const box = svg.getBoundingClientRect();
   const marks = Array.from(svg.querySelectorAll('g.role-mark > path, g.role-mark > line, g.role-mark > rect'))
     .filter(el => { const b = el.getBBox(); return b.width > 0 || b.height > 0; }).length;
-  return {width: box.width, height: box.height, marks: marks};
+  return {section: section, width: box.width, height: box.height, marks: marks};
 })
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 import os
 import shutil
@@ -16,6 +17,8 @@ import pytest
 from browser import chromium_path, visit
 from pipeline_helpers import read_failed, run_cli
 
+from curation.plan import plan_for_output
+from curation.report.budget import budget_section
 from curation.report.collect import collect_sample
 from curation.report.dedup import cluster_sizes
 from curation.report.page import build_report
@@ -28,6 +31,11 @@ REPO = Path(__file__).resolve().parents[1]
 GSM8K = REPO / "tests" / "data" / "decontam" / "gsm8k_test_head40.jsonl"
 ARTIFACTS = Path(os.environ.get("CURATION_TEST_ARTIFACTS") or REPO / "test-artifacts")
 QUIZ_ITEMS = 4  # items of the synthetic "news quiz" benchmark quoting kept news articles of the demo
+# The tokenized demo holds about 590k tokens: at 1.5M training tokens under chinchilla, web is drawn more than
+# 4 times (over the cap), c4 is weighted but absent, and a capped re-weighting exists.
+BUDGET = ("--train-tokens", "1.5e6", "--mixture", "chinchilla")
+OTHER_RUN = "TOK does not hold this run's kept documents"
+UNITS = {"k": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
 
 
 def parquet_counts(out: Path) -> dict[tuple[str, str], int]:
@@ -77,6 +85,62 @@ class FunnelTable(HTMLParser):
             self.source = row[0] or self.source
             out[(self.source, row[1].removeprefix("removed: "))] = int(row[2].replace(",", ""))
         return out
+
+
+class BudgetSection(HTMLParser):
+    """The data-budget section: per source and field the exact value (data-value) and the text shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_budget = False
+        self.rows: dict[str, dict[str, tuple[str, str]]] = {}
+        self.values: list[str] = []  # data-value of the cards and the model-size table, in page order
+        self.source: str | None = None
+        self.cell: list[str] | None = None
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self.in_budget = a.get("id") == "budget"
+        if not self.in_budget:
+            return
+        if tag == "tr":
+            self.source = a.get("data-source")
+            if self.source:
+                self.rows[self.source] = {}
+        if "data-field" in a:
+            self.cell = [a["data-field"], a["data-value"], ""]
+        elif "data-value" in a:
+            self.values.append(a["data-value"])
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self.cell is not None:
+            field, value, text = self.cell
+            self.rows[self.source][field] = (value, text.strip())
+            self.cell = None
+        elif tag == "section":
+            self.in_budget = False
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell[2] += data
+        if self.in_budget:
+            self.text.append(data)
+
+
+def exact(value: str) -> float | None:
+    """A data-value attribute: Python's float text (round-trips exactly) or null."""
+    return None if value == "null" else float(value)
+
+
+def shown_count(text: str) -> float:
+    """`450k`, `1.5M`, `630` -> the number it shows."""
+    return float(text[:-1]) * UNITS[text[-1]] if text[-1] in UNITS else float(text)
+
+
+def shown_percent(text: str) -> float:
+    return float(text.removesuffix("%")) / 100
 
 
 @pytest.fixture(scope="module")
@@ -151,9 +215,14 @@ def test_report_and_stats_numbers_equal_parquet_row_counts(demo_out, tmp_path, c
     assert "stats.json matches the Parquet row counts" in page and "every document read" in page
     total_input = sum(s["input"]["docs"] for s in stats["sources"].values())
     assert f'<div class="value">{total_input:,}</div>' in page
+    # Without --tokenized the data-budget section says how to get it.
+    budget = BudgetSection()
+    budget.feed(page)
+    assert budget.rows == {} and "curation tokenize" in "".join(budget.text)
+    assert f"curation report {demo_out} --tokenized TOK" in "".join(budget.text)
 
 
-def test_report_opens_offline_in_headless_chromium(demo_out, whatif_out, quiz_index, tmp_path):
+def test_report_opens_offline_in_headless_chromium(demo_out, whatif_out, quiz_index, tokenized_demo, tmp_path):
     executable = chromium_path()
     if executable is None:
         if os.environ.get("CI"):
@@ -161,17 +230,23 @@ def test_report_opens_offline_in_headless_chromium(demo_out, whatif_out, quiz_in
         pytest.skip("needs Debian's chromium (apt-get install chromium)")
     html = ARTIFACTS / "report.html"
     index, _ = quiz_index
-    assert run_cli("report", whatif_out, "--output", html, "--baseline", demo_out, "--decontam-index", index) == 0
+    args = ("--baseline", demo_out, "--decontam-index", index, "--tokenized", tokenized_demo, *BUDGET)
+    assert run_cli("report", whatif_out, "--output", html, *args) == 0
     screenshot = ARTIFACTS / "report.png"
     seen = visit(html, screenshot, executable)
 
     assert seen.title.startswith("Curation report")
     assert [m for m in seen.console if m[0] in ("error", "warning")] == [] and seen.page_errors == []
     assert seen.requests == [seen.url]  # the page itself and nothing else: no script, style or font fetched
-    # funnel (2), removals, 5 histogram grids, languages, lengths, dedup, decontamination, baseline delta
-    assert len(seen.charts) >= 12
+    # funnel (2), removals, 5 histogram grids, languages, lengths, dedup, decontamination, data budget, baseline delta
+    assert len(seen.charts) >= 13
     for chart in seen.charts:
         assert chart["width"] > 100 and chart["height"] > 60 and chart["marks"] > 0, chart
+    tokens = json.loads((tokenized_demo / "manifest.json").read_text("utf-8"))["sources"]
+    [epochs] = [c for c in seen.charts if c["section"] == "budget"]
+    assert epochs["marks"] >= 2 * len(tokens)  # requested and suggested epochs of every source with tokens
+    # TOK was tokenized from the demo run, whose kept documents the stricter what-if run no longer all keeps.
+    assert OTHER_RUN in htmllib.unescape(html.read_text("utf-8"))
     assert screenshot.stat().st_size > 50_000  # kept in ARTIFACTS for people to look at
 
 
@@ -315,3 +390,85 @@ def test_report_cli_writes_into_the_run_by_default_and_rejects_non_runs(whatif_o
     assert "unfinished output" in capsys.readouterr().err
     (unfinished / SUCCESS).write_text("")
     assert run_cli("report", unfinished, "--output", tmp_path / "r.html") == 0
+
+
+def test_budget_section_numbers_equal_plan_json(curated_demo, tokenized_demo, tmp_path, capsys):
+    assert run_cli("plan", tokenized_demo, *BUDGET, "--json") == 0
+    plan = json.loads(capsys.readouterr().out)
+    html = tmp_path / "report.html"
+    assert run_cli("report", curated_demo, "--tokenized", tokenized_demo, *BUDGET, "--output", html) == 0
+    page = html.read_text("utf-8")
+    section = BudgetSection()
+    section.feed(page)
+
+    assert sorted(section.rows) == [r["source"] for r in plan["rows"]]
+    for r in plan["rows"]:
+        shown = section.rows[r["source"]]
+        for field in ("unique_tokens", "weight", "tokens_drawn", "epochs", "suggested_weight", "suggested_epochs"):
+            assert exact(shown[field][0]) == r[field], (r["source"], field)
+        assert exact(shown["effective_tokens"][0]) == r["effective_tokens"]
+        assert int(shown["unique_tokens"][1].replace(",", "")) == r["unique_tokens"]
+        for field in ("weight", "suggested_weight"):
+            assert shown_percent(shown[field][1]) == pytest.approx(r[field], abs=5e-4), (r["source"], field)
+        for field in ("epochs", "suggested_epochs"):
+            text = shown[field][1]
+            if r[field] is None:
+                assert text == "∞", (r["source"], field)
+            else:
+                assert float(text) == pytest.approx(r[field], abs=5e-3), (r["source"], field)
+        for field in ("tokens_drawn", "effective_tokens"):
+            assert shown_count(shown[field][1]) == pytest.approx(r[field], rel=5e-3, abs=0.5), (r["source"], field)
+    models = plan["models"]
+    card_values = [plan["train_tokens"], plan["unique_tokens_total"]]
+    model_values = [models[k]["value"] for k in ("compute_optimal_params", "max_params_without_overfitting")]
+    model_values.append(models["effective_tokens"]["value"])
+    assert [exact(v) for v in section.values] == card_values + model_values + model_values
+
+    text = htmllib.unescape(page)
+    over = [r["source"] for r in plan["rows"] if r["over_cap"] and r["unique_tokens"] > 0]
+    assert over == ["web"] and plan["warnings"] and plan["suggestion"]["feasible"]
+    for line in [*plan["warnings"], *plan["notes"], plan["suggestion"]["objective"]]:
+        assert line in text
+    for model in models.values():
+        assert model["formula"] in text and model["source"] in text
+    assert f"curation plan {tokenized_demo} --train-tokens 1500000 --mixture chinchilla --json" in text
+    assert OTHER_RUN not in text  # TOK was tokenized from this run
+
+
+def test_budget_defaults_to_one_pass_and_flags_a_tok_of_another_run(curated_demo, whatif_out, tokenized_demo):
+    manifest = json.loads((tokenized_demo / "manifest.json").read_text("utf-8"))
+    stats = json.loads((curated_demo / "stats.json").read_text("utf-8"))
+    cfg = json.loads((curated_demo / "manifest.json").read_text("utf-8"))["config"]
+    section = budget_section(tokenized_demo, stats, cfg)
+    unique = manifest["totals"]["tokens"]
+    assert section["default_budget"] and section["plan"]["train_tokens"] == unique
+    assert section["plan"] == plan_for_output(tokenized_demo, unique)
+    assert section["mismatches"] == []
+    assert section["documents"] == sum(s["kept"]["docs"] for s in stats["sources"].values())
+
+    other = json.loads((whatif_out / "stats.json").read_text("utf-8"))
+    differ = sorted(
+        s for s, v in manifest["sources"].items() if v["input_documents"] != other["sources"][s]["kept"]["docs"]
+    )
+    flagged = budget_section(tokenized_demo, other, cfg, 1e6)["mismatches"]
+    assert differ and [m.split(":")[0] for m in flagged] == differ
+    assert all(
+        f"this run kept {other['sources'][s]['kept']['docs']:,}" in m for s, m in zip(differ, flagged, strict=True)
+    )
+
+
+def test_report_budget_options_are_checked_before_any_work(curated_demo, tokenized_demo, tmp_path, capsys):
+    html = tmp_path / "r.html"
+    base = ("report", curated_demo, "--output", html)
+    assert run_cli(*base, "--train-tokens", "1e9") == 2
+    assert "--train-tokens needs --tokenized" in capsys.readouterr().err
+    assert run_cli(*base, "--tokenized", tmp_path / "missing") == 2
+    assert "not a finished tokenize output" in capsys.readouterr().err
+    assert run_cli(*base, "--tokenized", curated_demo) == 2  # a curation run, not a tokenize output
+    assert "not the manifest of a `curation tokenize` output" in capsys.readouterr().err
+    for bad in ("0", "-1", "nan", "inf"):
+        assert run_cli(*base, "--tokenized", tokenized_demo, "--train-tokens", bad) == 2
+        assert "--train-tokens must be a positive number" in capsys.readouterr().err
+    assert run_cli(*base, "--tokenized", tokenized_demo, "--mixture", "no-such-mixture") == 2
+    assert "unknown mixture" in capsys.readouterr().err
+    assert not html.exists()
