@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="continue an interrupted run in OUT (same inputs and config)"
     )
     run.add_argument("--verbose", action="store_true", help="show Beam's own log messages")
+    run.add_argument(
+        "--progress-every",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="when stderr is not a terminal, a progress line every SECONDS (default 30); a terminal shows a live line",
+    )
     _config_args(run)
 
     demo = sub.add_parser("demo", help="run the full pipeline on the bundled sample corpus")
@@ -229,6 +236,7 @@ def execute_run(
     overwrite: bool,
     resume: bool = False,
     verbose: bool = False,
+    progress_every: float = 30.0,
 ) -> int:
     """Check, run and summarise one pipeline run; returns the exit code."""
     from pipelines import massivetext
@@ -263,7 +271,7 @@ def execute_run(
     if not dry_run and not is_remote(output):
         from pipelines.progress import ProgressMonitor
 
-        monitor = ProgressMonitor(output, input_bytes)
+        monitor = ProgressMonitor(output, input_bytes, line_every=progress_every)
         monitor.start()
     try:
         massivetext.run(inputs, output, cfg, beam_flags, stages, decontam_index, resume=resume)
@@ -323,6 +331,8 @@ def _quiet_beam(verbose: bool) -> None:
 
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
+    if not args.progress_every > 0:
+        raise UsageError(f"--progress-every must be a positive number of seconds, got {args.progress_every}")
     cfg = load_config(args.config, args.overrides)
     stages = parse_stages(args.stages) if args.stages else None
     inputs = [parse_input(spec, cfg) for spec in args.inputs]
@@ -338,6 +348,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         args.overwrite,
         resume=args.resume,
         verbose=args.verbose,
+        progress_every=args.progress_every,
     )
 
 

@@ -116,8 +116,12 @@ class ProgressMonitor(threading.Thread):
     def run(self) -> None:
         show: Callable[[str], None] = self._show_tty if self.tty else self._show_line
         interval = 1.0 if self.tty else self.line_every
+        seen = read_progress(self.out)
         while not self.stop_event.wait(interval):
-            show(describe(read_progress(self.out), self.total_bytes, time.monotonic() - self.start_time))
+            # Counts never go back (the commit removes the progress files just before the run ends).
+            now = read_progress(self.out)
+            seen = {phase: {k: max(v, now[phase][k]) for k, v in seen[phase].items()} for phase in seen}
+            show(describe(seen, self.total_bytes, time.monotonic() - self.start_time))
         if self.tty:
             self.stream.write("\r\033[K")
             self.stream.flush()
