@@ -90,14 +90,14 @@ def test_zip_archive_with_escaping_member_names():
         zf.writestr("../../evil.txt", "escape")
         zf.writestr("good.txt", "A good book.")
     items = read("books.zip", out.getvalue())
-    assert isinstance(items[0], Failure) and items[0].source_location == "books.zip:../../evil.txt"
+    assert isinstance(items[0], Failure) and items[0].source_location == "books.zip:member=../../evil.txt"
     assert isinstance(items[1], Document) and items[1].text == "A good book."
 
 
 def test_truncated_gz_and_empty_files_are_failures():
     data = (DATA / "pg42.txt.gz").read_bytes()
     [cut] = read("pg42.txt.gz", data[: len(data) // 2])
-    assert isinstance(cut, Failure) and cut.source_location == "pg42.txt.gz:0"
+    assert isinstance(cut, Failure) and cut.source_location == "pg42.txt.gz:byte=0"
     for name, payload in [("empty.txt", b""), ("empty.txt.gz", gzip.compress(b"")), ("blank.txt", b"\n \r\n")]:
         [item] = read(name, payload)
         assert isinstance(item, Failure) and "empty" in item.error

@@ -106,7 +106,10 @@ def test_zip_slip_members_are_failures_and_nothing_is_written(tmp_path, monkeypa
         zf.writestr("proj/LICENSE", "Permission is hereby granted, free of charge, to any person ...")
     items = read("proj.zip", out.getvalue())
     failures = [i for i in items if isinstance(i, Failure)]
-    assert [f.source_location for f in failures] == ["proj.zip:proj/../../evil.py", "proj.zip:/etc/cron.d/evil"]
+    assert [f.source_location for f in failures] == [
+        "proj.zip:member=proj/../../evil.py",
+        "proj.zip:member=/etc/cron.d/evil",
+    ]
     ok = next(d for d in items if isinstance(d, Document) and d.meta["path"] == "ok.py")
     assert ok.meta["license"] == "MIT" and ok.meta["repo"] == "proj"
     assert list(tmp_path.rglob("*")) == [] and not (tmp_path.parent / "evil.py").exists()

@@ -116,7 +116,8 @@ def test_empty_html_and_truncated_gzip_html():
     assert isinstance(run(read_html, "e.html", b"")[0], Failure)
     data = (DATA / "html" / "blog.python.org.html.gz").read_bytes()
     [cut] = run(read_html, "cut.html.gz", data[: len(data) // 2])
-    assert isinstance(cut, Failure) and cut.source_location == "cut.html.gz:0"
+    assert isinstance(cut, Failure) and cut.source_location == "cut.html.gz:byte=0"
+    assert cut.error.startswith("unread from byte 0 of the decompressed data: TruncatedInputError")
 
 
 def test_registry_covers_every_format_and_empty_input_never_raises():
@@ -126,7 +127,13 @@ def test_registry_covers_every_format_and_empty_input_never_raises():
         reader = reader_with_options(fmt, {"max_document_bytes": 1000})
         items = list(reader(io.BytesIO(b""), SourceFile("empty", "empty", "x", fmt)))
         assert len(items) == 1 and isinstance(items[0], Failure), fmt
-    assert get_reader("jsonl") is reader_with_options("jsonl", {"x": 1})  # readers without options unchanged
+    line = b'{"text": "' + b"x" * 2000 + b'"}\n'
+    [capped] = reader_with_options("jsonl", {"max_document_bytes": 1000})(
+        io.BytesIO(line), SourceFile("j", "j", "x", "x")
+    )
+    assert capped.reason == "read.too_large"  # the options reach JSONL too (every reader gets them)
+    [whole] = get_reader("jsonl")(io.BytesIO(line), SourceFile("j", "j", "x", "x"))
+    assert whole.reason is None and len(whole.text) == 2000
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from shared_data import SHARED_DATA
 
-from curation.readers import READERS, detect_format
+from curation.readers import FORMATS, detect_format
 from curation.readers.base import SourceFile
 from curation.readers.warc import read_warc
 from curation.sample import sample_dir
@@ -96,14 +96,18 @@ def test_gb2312_and_windows_1251_pages_are_decoded():
 def test_clipped_gzip_gives_one_failure_with_offset():
     items = read(DATA / "clipped.warc.gz")
     assert kinds(items) == {"failure": 1}
-    assert items[0].source_location.endswith("clipped.warc.gz:0")
+    assert items[0].source_location.endswith("clipped.warc.gz:byte=0")
+    assert "TruncatedInputError" in items[0].error
     assert items[0].stage == "read"
 
 
-def test_non_chunked_gzip_warc_is_a_failure_not_a_crash():
+def test_non_chunked_gzip_warc_is_read_whole():
+    # One gzip member for the whole file (warcio refuses it): read anyway; positions are `member+offset`.
     items = read(DATA / "example-bad-non-chunked.warc.gz")
-    assert kinds(items) == {"failure": 1}
-    assert "non-chunked gzip" in items[0].error
+    assert kinds(items) == {"text/html": 1}
+    chunked = read(DATA / "example.warc.gz")
+    assert items[0].text == chunked[0].text and items[0].url == chunked[0].url == "http://example.com/"
+    assert items[0].id == "web/example-bad-non-chunked.warc.gz#0+1197"  # decompressed offset 1197 in member 0
 
 
 def test_truncated_gz_keeps_records_before_the_cut():
@@ -112,10 +116,12 @@ def test_truncated_gz_keeps_records_before_the_cut():
     assert kinds(full) == {"text/html": 1}
     cut = read(DATA / "example.warc.gz", data[: int(len(data) * 0.6)])  # inside the revisit/request tail
     assert [d.id for d in cut if isinstance(d, Document)] == [full[0].id]
+    assert kinds(cut) == {"text/html": 1, "failure": 1}
+    assert cut[1].source_location.endswith("example.warc.gz:byte=2012")  # the record the cut is in
     cut_early = read(DATA / "example.warc.gz", data[:1200])  # inside the response record
     assert kinds(cut_early) == {"failure": 1}
-    location = cut_early[0].source_location
-    assert location.rsplit(":", 1)[1].isdigit()
+    assert cut_early[0].source_location.endswith("example.warc.gz:byte=784")
+    assert cut_early[0].error.startswith("unread from byte 1197 of the decompressed data: TruncatedInputError")
 
 
 @pytest.mark.corpus
@@ -152,4 +158,4 @@ def test_registry_detects_warc_and_wet():
     assert detect_format("a/CC-MAIN-x.warc.gz") == "warc"
     assert detect_format("a/CC-MAIN-x.warc.wet.gz") == "wet"
     assert detect_format("a/example.arc.gz") == "warc"
-    assert READERS["warc"] is read_warc and READERS["wet"] is read_warc
+    assert FORMATS["warc"].records is FORMATS["wet"].records

@@ -106,8 +106,9 @@ def test_truncated_bz2_keeps_earlier_pages_then_one_failure():
     items = read(ENWIKI, data[: len(data) // 2])
     assert outcomes(items)["failure"] == 1 and isinstance(items[-1], Failure)
     assert 20 <= outcomes(items)["article"] < 106
-    offset = items[-1].source_location.rsplit(":", 1)[1]
-    assert offset.isdigit() and int(offset) > 0
+    member, offset = items[-1].source_location.rsplit(":byte=", 1)[1].split("+")  # single stream: member 0
+    assert member == "0" and int(offset) > 0
+    assert items[-1].error.startswith(f"unread from byte {offset} of the decompressed data:")
 
 
 def _dump(doctype: str, text: str) -> bytes:

@@ -1,40 +1,87 @@
-"""Readers: one function per input format, each `(stream, SourceFile) -> Iterator[Document | Failure]`."""
+"""Readers: one contract for every input format.
+
+`read_source(stream, SourceFile, options)` is the one entry point (format dispatch, byte ranges,
+decompression, size caps, sanitising, failure labels); `split_ranges`, `needs_line_numbers` and
+`count_line_starts` let a caller read one big file as several byte ranges in parallel. Each format
+module only writes its record loop (`Format.records`) or its line parser (`Format.parse_line`).
+"""
 
 from __future__ import annotations
 
-import functools
-import inspect
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
-from curation.readers.base import SourceFile
-from curation.readers.books import read_books
-from curation.readers.code import read_code_archive, read_code_file
-from curation.readers.html import read_html
-from curation.readers.jsonl import read_jsonl
-from curation.readers.parquet import read_parquet, read_replay
-from curation.readers.text import read_lines, read_text
-from curation.readers.warc import read_warc
-from curation.readers.wikipedia import read_wikipedia
+from curation.readers import books, code, html, jsonl, parquet, text, warc, wikipedia
+from curation.readers.base import Format, SourceFile, location, location_sort_key
+from curation.readers.compression import codec_of
+from curation.readers.source import read_with
+from curation.readers.split import byte_ranges, range_method
+from curation.readers.split import count_line_starts as _count_line_starts
 from curation.schema import Document, Failure
 
-Reader = Callable[[BinaryIO, SourceFile], Iterator[Document | Failure]]
+Reader = Callable[..., Iterator[Document | Failure]]
 
-# Format name -> reader. Sources issue adds warc, wet, html, wikipedia, books, code, ...
-READERS: dict[str, Reader] = {
-    "jsonl": read_jsonl,
-    "parquet": read_parquet,
-    "replay": read_replay,
-    "warc": read_warc,  # .warc / .warc.gz / .arc / .arc.gz (warcio; ARC converted on the fly)
-    "wet": read_warc,  # WET conversion records are already text
-    "html": read_html,  # one HTML file = one document (raw HTML for the extract stage)
-    "wikipedia": read_wikipedia,  # MediaWiki XML export dump
-    "books": read_books,  # a text file or a tar/zip of text files; Gutenberg boilerplate removed
-    "text": read_text,  # one plain-text file = one document
-    "lines": read_lines,  # one document per non-empty line (.cor)
-    "code_archive": read_code_archive,  # .tar.gz/.tgz/.tar/.zip repository: one document per file
-    "code_file": read_code_file,  # one loose source file
+# Format name -> how it is read.
+FORMATS: dict[str, Format] = {
+    spec.name: spec
+    for spec in (
+        jsonl.FORMAT,
+        parquet.FORMAT,
+        parquet.REPLAY,
+        warc.FORMAT,  # .warc / .warc.gz / .arc / .arc.gz (warcio; ARC converted on the fly)
+        warc.WET,  # WET conversion records are already text
+        html.FORMAT,  # one HTML file = one document (raw HTML for the extract stage)
+        wikipedia.FORMAT,  # MediaWiki XML export dump (multistream .bz2 splits by stream)
+        books.FORMAT,  # a text file or a tar/zip of text files; Gutenberg boilerplate removed
+        text.TEXT,  # one plain-text file = one document
+        text.LINES,  # one document per non-empty line (.cor)
+        code.ARCHIVE,  # .tar.gz/.tgz/.tar/.zip repository: one document per file
+        code.FILE,  # one loose source file
+    )
 }
+
+
+class UnknownFormatError(ValueError):
+    """No reader is registered for a file or format name."""
+
+
+def read_source(
+    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
+) -> Iterator[Document | Failure]:
+    """Documents and Failures of `file` (or of its byte range [file.start, file.end)) read from `stream`.
+
+    `stream` is the file's raw bytes, seekable for a range that does not start at 0; `options` is the
+    `readers` config section (packaged defaults when None). Never raises.
+    """
+    spec = FORMATS.get(file.format)
+    if spec is None:
+        if file.start == 0:
+            yield Failure(file.source, location(file.path, "byte", 0), str(_unknown(file.format)), "read")
+        return
+    yield from read_with(spec, stream, file, options)
+
+
+def split_ranges(fmt: str, path: str, size: int, target_bytes: int) -> list[tuple[int, int]]:
+    """Byte ranges of about `target_bytes` to read in parallel: [(0, t), (t, 2t), ...], or [(0, size)].
+
+    No I/O: splittable are uncompressed line formats, WARC/ARC/WET uncompressed or per-record `.gz`,
+    `.bz2` Wikipedia dumps (by bz2 stream) and Parquet (by row group); everything else is one range.
+    """
+    spec = FORMATS.get(fmt)
+    return byte_ranges(range_method(spec.split if spec else None, path), size, target_bytes)
+
+
+def needs_line_numbers(fmt: str, path: str) -> bool:
+    """Whether ranges of this file need `SourceFile.first_line` (count them with `count_line_starts`)."""
+    spec = FORMATS.get(fmt)
+    return spec is not None and range_method(spec.split, path) == "lines"
+
+
+def count_line_starts(stream: BinaryIO, start: int, end: int | None) -> int:
+    """Number of lines that start in [start, end) of a seekable stream (end None: to the end of the file)."""
+    return _count_line_starts(stream, start, end)
+
 
 # File-name suffix -> format, longest suffix first when matching.
 EXTENSIONS: dict[str, str] = {
@@ -101,10 +148,6 @@ SOURCE_EXTENSIONS: dict[str, dict[str, str]] = {
 SOURCE_FALLBACK_FORMAT: dict[str, str] = {"code": "code_file"}
 
 
-class UnknownFormatError(ValueError):
-    """No reader is registered for a file or format name."""
-
-
 def detect_format(path: str, source: str | None = None) -> str:
     """Format name from the file extension (longest matching suffix wins; `source` may refine it)."""
     lower = path.lower()
@@ -118,28 +161,47 @@ def detect_format(path: str, source: str | None = None) -> str:
     raise UnknownFormatError(f"cannot tell the format of {path!r} from its extension; use --input SOURCE:FORMAT=GLOB")
 
 
+def _unknown(fmt: str) -> UnknownFormatError:
+    """The error for a format name no reader is registered for."""
+    return UnknownFormatError(f"unknown input format {fmt!r} (known: {', '.join(sorted(FORMATS))})")
+
+
 def get_reader(fmt: str) -> Reader:
-    """The reader function for a format name."""
-    try:
-        return READERS[fmt]
-    except KeyError:
-        raise UnknownFormatError(f"unknown input format {fmt!r} (known: {', '.join(sorted(READERS))})") from None
+    """The reader for a format name: `reader(stream, file, options=None)`, the file read as `fmt`."""
+    if fmt not in FORMATS:
+        raise _unknown(fmt)
+
+    def reader(
+        stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
+    ) -> Iterator[Document | Failure]:
+        return read_source(stream, dataclasses.replace(file, format=fmt), options)
+
+    return reader
 
 
-def reader_with_options(fmt: str, options: Mapping[str, Any] | None) -> Reader:
-    """The reader for `fmt` with the `readers` config section bound (readers without options unchanged)."""
+def reader_with_options(fmt: str, options: Mapping[str, Any] | None) -> Callable[..., Iterator[Document | Failure]]:
+    """`reader(stream, file)` for `fmt` with the `readers` config section bound (for callers that bind first)."""
     reader = get_reader(fmt)
-    if options is None or "options" not in inspect.signature(reader).parameters:
-        return reader
-    return functools.partial(reader, options=options)
+    return lambda stream, file: reader(stream, file, options)
 
+
+READERS: dict[str, Reader] = {name: get_reader(name) for name in FORMATS}
 
 __all__ = [
-    "READERS",
     "EXTENSIONS",
+    "FORMATS",
+    "READERS",
+    "Format",
     "SourceFile",
+    "UnknownFormatError",
+    "codec_of",
+    "count_line_starts",
     "detect_format",
     "get_reader",
-    "UnknownFormatError",
+    "location",
+    "location_sort_key",
+    "needs_line_numbers",
+    "read_source",
     "reader_with_options",
+    "split_ranges",
 ]

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, BinaryIO
 
-from curation.readers.base import open_decompressed
+from curation.readers.base import ReadContext
+from curation.readers.compression import open_decompressed
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.zst", ".zip")
 _CHUNK = 1 << 20
@@ -143,3 +144,14 @@ def common_top_dir(names: list[str]) -> str | None:
     if len(tops) == 1 and all("/" in n or n == next(iter(tops)) for n in names if n):
         return next(iter(tops))
     return None
+
+
+def open_archive(stream: BinaryIO, ctx: ReadContext) -> OpenArchive:
+    """Spool and open the archive of `ctx.file` within the `readers` limits (raises when it cannot be read)."""
+    opts = ctx.options
+    spooled = spool(stream, ctx.path, int(opts["spool_memory_bytes"]), int(opts["max_archive_bytes"]))
+    try:
+        return OpenArchive(spooled, ctx.path)
+    except BaseException:
+        spooled.close()
+        raise

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
-from curation.readers.archive import OpenArchive, clean_name, common_top_dir, spool, unsafe_name
-from curation.readers.base import SourceFile
-from curation.readers.options import reader_options
-from curation.schema import Document, Failure, make_id
+from curation.readers.archive import Member, OpenArchive, clean_name, common_top_dir, open_archive, unsafe_name
+from curation.readers.base import Format, ReadContext, SourceFile
+from curation.readers.source import read_with
+from curation.schema import Document, Failure
 
 # File name (exact) -> language.
 FILENAME_LANGUAGES: dict[str, str] = {
@@ -306,18 +306,21 @@ def vendored_part(path: str, vendored_dirs: frozenset[str]) -> str | None:
     return next((p for p in parts if p in vendored_dirs), None)
 
 
+def max_file_bytes(ctx: ReadContext) -> int:
+    """The size cap for one source file: `readers.code.max_file_bytes`, never above `readers.max_document_bytes`."""
+    return min(int(ctx.options["code"]["max_file_bytes"]), ctx.max_document_bytes)
+
+
 def code_document(
     data: bytes | None,
     size: int,
     path: str,
-    file: SourceFile,
-    position: str,
+    ctx: ReadContext,
+    position: int | str,
     repo: str | None,
     license_id: str | None,
-    opts: Mapping[str, Any],
 ) -> Document:
     """One source file -> a Document, or a counted skip (binary, vendored, too large)."""
-    code_opts = opts["code"]
     meta: dict[str, Any] = {
         "path": path,
         "language": detect_language(path),
@@ -325,14 +328,14 @@ def code_document(
         "license": license_id,
         "nbytes": size,
     }
-    doc = Document(id=make_id(file.source, file.relpath, position), source=file.source, text="", title=path, meta=meta)
-    vendored = vendored_part(path, frozenset(code_opts["vendored_dirs"]))
+    doc = Document(id=ctx.doc_id(position), source=ctx.file.source, text="", title=path, meta=meta)
+    vendored = vendored_part(path, frozenset(ctx.options["code"]["vendored_dirs"]))
     if vendored is not None:
         doc.reason = "read.vendored"
         meta["vendored_dir"] = vendored
     elif posixpath.splitext(path.lower())[1] in BINARY_EXTENSIONS:
         doc.reason = "read.binary"
-    elif size > int(code_opts["max_file_bytes"]):
+    elif size > max_file_bytes(ctx):
         doc.reason = "read.too_large"
     elif data is not None:
         decoded = decode_code(data)
@@ -345,13 +348,12 @@ def code_document(
     return doc
 
 
-def _needs_bytes(path: str, size: int, opts: Mapping[str, Any]) -> bool:
+def _needs_bytes(path: str, size: int, ctx: ReadContext) -> bool:
     """Whether a member must be read at all (vendored / binary-by-name / oversize files are not)."""
-    code_opts = opts["code"]
     return (
-        vendored_part(path, frozenset(code_opts["vendored_dirs"])) is None
+        vendored_part(path, frozenset(ctx.options["code"]["vendored_dirs"])) is None
         and posixpath.splitext(path.lower())[1] not in BINARY_EXTENSIONS
-        and size <= int(code_opts["max_file_bytes"])
+        and size <= max_file_bytes(ctx)
     )
 
 
@@ -366,51 +368,42 @@ def _repo_name(file: SourceFile, top: str | None) -> str:
     return name
 
 
-def read_code_archive(
-    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
-) -> Iterator[Document | Failure]:
+def _license(archive: OpenArchive, safe: list[Member], names: list[str], strip: int) -> str | None:
+    """SPDX id(s) from the repository's top-level licence files (`A OR B`; 'unknown'; None without one)."""
+    licenses: set[str] = set()
+    for member, name in zip(safe, names, strict=True):
+        if member.kind == "file" and is_license_file(name[strip:]) and member.size <= 1_000_000:
+            found = detect_license(archive.read(member, 1_000_000).decode("utf-8", "replace"))
+            if found:
+                licenses.add(found)
+    known = sorted(licenses - {"unknown"})
+    return " OR ".join(known) if known else ("unknown" if licenses else None)
+
+
+def archive_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Failure]:
     """One repository archive -> one document per regular file (position = member path), license attached."""
-    opts = reader_options(options)
-    try:
-        archive = OpenArchive(
-            spool(stream, file.path, int(opts["spool_memory_bytes"]), int(opts["max_archive_bytes"])), file.path
-        )
-    except Exception as exc:  # noqa: BLE001 - truncated/corrupt archive, or over the size cap
-        yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
-        return
+    archive = open_archive(stream, ctx)
     try:
         members = list(archive.members())
         safe = [m for m in members if not unsafe_name(m.name)]
         names = [clean_name(m.name) for m in safe]
         top = common_top_dir(names)
         strip = len(top) + 1 if top else 0
-        licenses: set[str] = set()
-        for member, name in zip(safe, names, strict=True):
-            inner = name[strip:]
-            if member.kind == "file" and is_license_file(inner) and member.size <= 1_000_000:
-                found = detect_license(archive.read(member, 1_000_000).decode("utf-8", "replace"))
-                if found:
-                    licenses.add(found)
-        known = sorted(licenses - {"unknown"})
-        license_id = " OR ".join(known) if known else ("unknown" if licenses else None)
-        repo = _repo_name(file, top)
+        license_id = _license(archive, safe, names, strip)
+        repo = _repo_name(ctx.file, top)
         for member in members:
             if unsafe_name(member.name):
-                yield Failure(
-                    file.source,
-                    f"{file.path}:{member.name}",
-                    "unsafe member path (outside the archive root); not read",
-                    "read",
-                )
+                yield ctx.failure("member", member.name, "unsafe member path (outside the archive root); not read")
                 continue
             name = clean_name(member.name)
             inner = name[strip:] if top else name
             if member.kind == "dir" or not inner:
                 continue
+            ctx.resume_at("member", name)
             if member.kind != "file":
                 yield Document(
-                    id=make_id(file.source, file.relpath, name),
-                    source=file.source,
+                    id=ctx.doc_id(name),
+                    source=ctx.file.source,
                     text="",
                     title=inner,
                     meta={"path": inner, "repo": repo, "kind": member.kind},
@@ -418,33 +411,42 @@ def read_code_archive(
                 )
                 continue
             try:
-                data = archive.read(member, member.size) if _needs_bytes(inner, member.size, opts) else None
+                data = archive.read(member, member.size) if _needs_bytes(inner, member.size, ctx) else None
             except Exception as exc:  # noqa: BLE001 - a corrupt member (bad zip CRC, truncated tar)
-                yield Failure(file.source, f"{file.path}:{name}", f"{type(exc).__name__}: {exc}", "read")
+                yield ctx.error("member", name, exc)
                 continue
-            yield code_document(data, member.size, inner, file, name, repo, license_id, opts)
-    except Exception as exc:  # noqa: BLE001
-        yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
+            yield code_document(data, member.size, inner, ctx, name, repo, license_id)
     finally:
         archive.close()
+
+
+def file_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Failure]:
+    """One loose source file (e.g. a checked-out tree matched by a glob) -> one document; no repo/license."""
+    limit = max_file_bytes(ctx)
+    data = stream.read(limit + 1)
+    size = len(data)
+    while len(chunk := stream.read(1 << 20)) > 0:  # drain an oversize file without keeping it
+        size += len(chunk)
+    if size == 0:
+        yield ctx.failure("byte", 0, "empty file")
+        return
+    keep = data if _needs_bytes(ctx.file.relpath, size, ctx) else None
+    yield code_document(keep, size, ctx.file.relpath, ctx, 0, None, None)
+
+
+ARCHIVE = Format("code_archive", records=archive_records, raw=True, label="member")
+FILE = Format("code_file", records=file_records, raw=True)
+
+
+def read_code_archive(
+    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
+) -> Iterator[Document | Failure]:
+    """One repository archive -> one document per regular file (position = member path), license attached."""
+    return read_with(ARCHIVE, stream, file, options)
 
 
 def read_code_file(
     stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
 ) -> Iterator[Document | Failure]:
     """One loose source file (e.g. a checked-out tree matched by a glob) -> one document; no repo/license."""
-    opts = reader_options(options)
-    limit = int(opts["code"]["max_file_bytes"])
-    try:
-        data = stream.read(limit + 1)
-        size = len(data)
-        while len(chunk := stream.read(1 << 20)) > 0:  # drain an oversize file without keeping it
-            size += len(chunk)
-    except OSError as exc:
-        yield Failure(file.source, f"{file.path}:0", f"{type(exc).__name__}: {exc}", "read")
-        return
-    if size == 0:
-        yield Failure(file.source, f"{file.path}:0", "empty file", "read")
-        return
-    keep = data if _needs_bytes(file.relpath, size, opts) else None
-    yield code_document(keep, size, file.relpath, file, 0, None, None, opts)
+    return read_with(FILE, stream, file, options)

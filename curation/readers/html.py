@@ -11,10 +11,10 @@ from typing import Any, BinaryIO
 
 from resiliparse.parse.encoding import detect_encoding
 
-from curation.readers.base import SourceFile
-from curation.readers.options import reader_options
+from curation.readers.base import Format, ReadContext, SourceFile
+from curation.readers.source import read_with
 from curation.readers.text import whole_file
-from curation.schema import Document, Failure, make_id
+from curation.schema import Document, Failure
 
 HTML_CONTENT_TYPE = "text/html"
 
@@ -122,33 +122,32 @@ def page_title(html: str) -> str | None:
     return title[:1000] or None
 
 
-def read_html(
-    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
-) -> Iterator[Document | Failure]:
-    """One HTML file (.html, .htm, optionally compressed) -> one document holding the decoded raw HTML.
+def html_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Failure]:
+    """One (decompressed) HTML file -> one document holding the decoded raw HTML.
 
     The URL comes from the page's canonical link / og:url (a saved page has no other record of it), the title
     from its `<title>` or og:title.
     """
-    opts = reader_options(options)
-    limit = int(opts["max_document_bytes"])
-    body = whole_file(stream, file, limit)
+    body = whole_file(stream, ctx)
     if not isinstance(body, bytes):
         yield body
         return
     if not body.strip():
-        yield Failure(file.source, f"{file.path}:0", "empty file", "read")
+        yield ctx.failure("byte", 0, "empty file")
         return
     text, encoding = decode_html(body)
     url = page_url(text)
-    meta = {"content_type": HTML_CONTENT_TYPE, "encoding": encoding, "path": file.relpath}
+    meta = {"content_type": HTML_CONTENT_TYPE, "encoding": encoding, "path": ctx.file.relpath}
     if url:
         meta["url"] = url
-    yield Document(
-        id=make_id(file.source, file.relpath, 0),
-        source=file.source,
-        text=text,
-        url=url,
-        title=page_title(text),
-        meta=meta,
-    )
+    yield Document(id=ctx.doc_id(0), source=ctx.file.source, text=text, url=url, title=page_title(text), meta=meta)
+
+
+FORMAT = Format("html", records=html_records)
+
+
+def read_html(
+    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
+) -> Iterator[Document | Failure]:
+    """One HTML file (.html, .htm, optionally compressed) -> one document holding the decoded raw HTML."""
+    return read_with(FORMAT, stream, file, options)

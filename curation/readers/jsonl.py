@@ -1,49 +1,38 @@
-"""JSON-lines reader (.jsonl, .jsonl.gz, .jsonl.zst): one document per line with a `text` field."""
+"""JSON-lines reader (.jsonl, .jsonl.gz/.zst/.bz2, .ndjson): one document per line with a `text` field."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
 
-from curation.readers.base import STREAM_ERRORS, SourceFile, buffered, open_decompressed
-from curation.schema import Document, Failure, make_id
+from curation.readers.base import Format, ReadContext, SourceFile
+from curation.readers.source import read_with
+from curation.schema import Document, Failure
 
-_KNOWN = ("text", "id", "url", "title", "meta")
+_KNOWN = ("text", "id", "url", "title", "meta", "metadata")
 
 
-def read_jsonl(stream: BinaryIO, file: SourceFile) -> Iterator[Document | Failure]:
-    """Yield a Document per line; bad lines and a broken stream become Failures with line numbers."""
-    decompressed = open_decompressed(stream, file.path)
-    # Compressed streams are already buffered; an extra large buffer would lose the readable
-    # prefix of a truncated file when the decompressor fails while filling it.
-    reader = buffered(decompressed) if decompressed is stream else decompressed
-    lineno = 0
+def parse_jsonl_line(raw: bytes, lineno: int, ctx: ReadContext) -> Document | Failure | None:
+    """One line -> a Document, a Failure (bad UTF-8, bad JSON, not a document), or None for a blank line."""
+    if not raw.strip():
+        return None
     try:
-        for raw in reader:
-            lineno += 1
-            if not raw.strip():
-                continue
-            where = f"{file.path}:{lineno}"
-            try:
-                record = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield Failure(file.source, where, f"invalid UTF-8: {exc}", "read", len(raw))
-                continue
-            except json.JSONDecodeError as exc:
-                yield Failure(file.source, where, f"invalid JSON: {exc}", "read", len(raw))
-                continue
-            doc = record_to_document(record, file, lineno)
-            if isinstance(doc, str):
-                yield Failure(file.source, where, doc, "read", len(raw))
-            else:
-                yield doc
-    except STREAM_ERRORS as exc:  # truncated/corrupt compressed stream
-        yield Failure(file.source, f"{file.path}:{lineno + 1}", f"{type(exc).__name__}: {exc}", "read")
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return ctx.failure("line", lineno, f"invalid UTF-8: {exc}", len(raw))
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return ctx.failure("line", lineno, f"invalid JSON: {exc}", len(raw))
+    except RecursionError:
+        return ctx.failure("line", lineno, "invalid JSON: nested too deeply to parse", len(raw))
+    doc = record_to_document(record, ctx, lineno)
+    return ctx.failure("line", lineno, doc, len(raw)) if isinstance(doc, str) else doc
 
 
-def record_to_document(record: object, file: SourceFile, position: int) -> Document | str:
-    """Map one decoded record to a Document, or return an error message."""
+def record_to_document(record: object, ctx: ReadContext, position: int) -> Document | str:
+    """Map one decoded record to a Document (other fields kept in meta), or return an error message."""
     if not isinstance(record, dict):
         return f"record is {type(record).__name__}, expected an object"
     text = record.get("text")
@@ -52,17 +41,28 @@ def record_to_document(record: object, file: SourceFile, position: int) -> Docum
     meta = record.get("meta") or record.get("metadata") or {}
     if not isinstance(meta, dict):
         meta = {"meta": meta}
-    extra = {k: v for k, v in record.items() if k not in _KNOWN and k != "metadata"}
+    extra = {k: v for k, v in record.items() if k not in _KNOWN}
     if extra:
         meta = {**extra, **meta}
     if record.get("id") is not None:
         meta = {**meta, "source_id": str(record["id"])}
     url = record.get("url") or meta.get("url")
+    title = record.get("title")
     return Document(
-        id=make_id(file.source, file.relpath, position),
-        source=file.source,
+        id=ctx.doc_id(position),
+        source=ctx.file.source,
         text=text,
         url=str(url) if url is not None else None,
-        title=str(record["title"]) if record.get("title") is not None else None,
+        title=str(title) if title is not None else None,
         meta=meta,
     )
+
+
+FORMAT = Format("jsonl", parse_line=parse_jsonl_line, split="lines", label="line")
+
+
+def read_jsonl(
+    stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
+) -> Iterator[Document | Failure]:
+    """Yield a Document per line; bad lines and a broken stream become Failures with line numbers."""
+    return read_with(FORMAT, stream, file, options)

@@ -6,17 +6,19 @@ stage; WET conversion records are already text. Non-200 and non-HTML responses a
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
+import zstandard
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
-from curation.readers.base import SourceFile
+from curation.readers.base import Format, ReadContext, SourceFile
 from curation.readers.html import HTML_CONTENT_TYPE, charset_from_content_type, decode_html, page_title
-from curation.readers.options import reader_options
-from curation.readers.text import STREAM_ERRORS, decode_text, normalize_newlines, read_capped, too_large_document
-from curation.schema import Document, Failure, make_id
+from curation.readers.source import read_with
+from curation.readers.text import decode_text, normalize_newlines, read_capped
+from curation.schema import Document, Failure
 
 DOCUMENT_RECORD_TYPES = frozenset({"response", "resource", "conversion"})
 
@@ -54,7 +56,9 @@ def _base_meta(record: ArcWarcRecord) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if v is not None}
 
 
-def record_to_document(record: ArcWarcRecord, file: SourceFile, offset: int, limit: int) -> Document | Failure | None:
+def record_to_document(
+    record: ArcWarcRecord, ctx: ReadContext, position: int | str, limit: int
+) -> Document | Failure | None:
     """One WARC record -> a document, a counted skip, a Failure, or None for structural records."""
     if record.rec_type not in DOCUMENT_RECORD_TYPES:
         return None
@@ -63,8 +67,9 @@ def record_to_document(record: ArcWarcRecord, file: SourceFile, offset: int, lim
     if url and url.startswith("metadata:"):  # crawler bookkeeping (wget manifest / log), not a page
         return None
     if not url or ":" not in url:  # e.g. a text line misread as an ARC header
-        return Failure(file.source, f"{file.path}:{offset}", f"record has no valid target URI: {url!r}", "read")
-    doc_id = make_id(file.source, file.relpath, offset)
+        return ctx.failure("byte", position, f"record has no valid target URI: {url!r}")
+    doc_id = ctx.doc_id(position)
+    source = ctx.file.source
     status = None
     if record.http_headers is not None and record.rec_type == "response":
         content_type = record.http_headers.get_header("Content-Type")
@@ -76,21 +81,19 @@ def record_to_document(record: ArcWarcRecord, file: SourceFile, offset: int, lim
     mime = _mime(content_type)
     meta["mime"] = mime
     if record.rec_type == "response" and record.http_headers is not None and status != 200:
-        return Document(id=doc_id, source=file.source, text="", url=url, meta=meta, reason="read.http_status")
+        return Document(id=doc_id, source=source, text="", url=url, meta=meta, reason="read.http_status")
     body, total, truncated = _read_payload(record, limit)
     if truncated:
-        return Failure(
-            file.source, f"{file.path}:{offset}", "truncated record: fewer bytes than Content-Length", "read", total
-        )
+        return ctx.failure("byte", position, "truncated record: fewer bytes than Content-Length", total)
     if total > limit:
-        skip = too_large_document(file, offset, total, limit)
-        skip.url, skip.meta = url, {**meta, **skip.meta}
+        skip = ctx.too_large(position, total, **meta)
+        skip.url = url
         return skip
     if record.rec_type == "conversion" or mime == "text/plain":
         text, _ = decode_text(body)
         return Document(
             id=doc_id,
-            source=file.source,
+            source=source,
             text=normalize_newlines(text).strip(),
             url=url,
             meta={**meta, "content_type": "text/plain"},
@@ -99,37 +102,59 @@ def record_to_document(record: ArcWarcRecord, file: SourceFile, offset: int, lim
         mime in ("", "application/octet-stream") and _looks_like_html(body)
     )
     if not is_html:
-        return Document(id=doc_id, source=file.source, text="", url=url, meta=meta, reason="read.non_html")
+        return Document(id=doc_id, source=source, text="", url=url, meta=meta, reason="read.non_html")
     text, encoding = decode_html(body, charset_from_content_type(content_type))
     meta.update(content_type=HTML_CONTENT_TYPE, encoding=encoding)
-    return Document(id=doc_id, source=file.source, text=text, url=url, title=page_title(text), meta=meta)
+    return Document(id=doc_id, source=source, text=text, url=url, title=page_title(text), meta=meta)
+
+
+# Errors that mean the bytes themselves are broken (the rest of the file cannot be read), not one bad record.
+_BROKEN_DATA = (OSError, EOFError, zlib.error, zstandard.ZstdError)
+
+
+def _find_next_record(iterator: ArchiveIterator, record: ArcWarcRecord, ctx: ReadContext, offset: int) -> None:
+    """Read to the end of `record` so that a failure after it is reported at the next record, not this one."""
+    try:
+        iterator.read_to_end(record)
+    except _BROKEN_DATA:
+        members = ctx.members.members if ctx.members is not None else []
+        if members and members[-1][0] > offset:  # the data broke inside a later gzip member
+            ctx.resume_at("byte", None, members[-1][0])
+        raise
+    ctx.resume_at("byte", None, iterator.offset)
+
+
+def warc_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Failure]:
+    """Documents, counted skips and Failures for each record of the (decompressed) WARC/ARC/WET window."""
+    limit = ctx.max_document_bytes
+    iterator = ArchiveIterator(stream, arc2warc=True, ensure_http_headers=False)
+    records = 0
+    for record in iterator:
+        offset = iterator.offset  # start of this record (get_record_offset() would consume it)
+        position = ctx.position(offset)
+        ctx.resume_at("byte", position, offset)
+        records += 1
+        try:
+            out = record_to_document(record, ctx, position, limit)
+        except _BROKEN_DATA:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one record that cannot be converted is that record's failure
+            out = ctx.error("byte", position, exc)
+        if out is not None:
+            yield out
+        if isinstance(out, Failure) and out.error.startswith("truncated"):
+            return  # a truncated record means the stream ended early
+        _find_next_record(iterator, record, ctx, offset)
+    if records == 0 and ctx.window_start == 0 and ctx.window_end is None:
+        yield ctx.failure("byte", 0, "no WARC/ARC records (empty or not an archive)")
+
+
+FORMAT = Format("warc", records=warc_records, split="records")
+WET = Format("wet", records=warc_records, split="records")
 
 
 def read_warc(
     stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
 ) -> Iterator[Document | Failure]:
     """Yield documents, counted skips and Failures for each record of a WARC/ARC/WET file (never raises)."""
-    limit = int(reader_options(options)["max_document_bytes"])
-    iterator = ArchiveIterator(stream, arc2warc=True, ensure_http_headers=False)
-    offset = 0
-    records = 0
-    try:
-        for record in iterator:
-            offset = iterator.offset  # start of this record (get_record_offset() would consume it)
-            records += 1
-            try:
-                out = record_to_document(record, file, offset, limit)
-            except STREAM_ERRORS as exc:  # broken gzip member / chunking inside a record
-                yield Failure(file.source, f"{file.path}:{offset}", f"{type(exc).__name__}: {exc}", "read")
-                return
-            if out is not None:
-                yield out
-            if isinstance(out, Failure) and out.error.startswith("truncated"):
-                return  # a truncated record means the stream ended early
-    except Exception as exc:  # noqa: BLE001 - warcio raises ArchiveLoadFailed, zlib/OSError, ValueError...
-        where = offset  # the last record that started cleanly
-        message = " ".join(str(exc).split())
-        yield Failure(file.source, f"{file.path}:{where}", f"{type(exc).__name__}: {message}", "read")
-        return
-    if records == 0:
-        yield Failure(file.source, f"{file.path}:0", "no WARC/ARC records (empty or not an archive)", "read")
+    return read_with(FORMAT, stream, file, options)

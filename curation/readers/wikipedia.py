@@ -27,9 +27,10 @@ from mwparserfromhell.nodes import (
 )
 from mwparserfromhell.wikicode import Wikicode
 
-from curation.readers.base import SourceFile, open_decompressed
-from curation.readers.options import reader_options
-from curation.schema import Document, Failure, make_id
+from curation.readers.base import Format, ReadContext, SourceFile, describe
+from curation.readers.compression import Window, codec_of, decompressed
+from curation.readers.source import read_with
+from curation.schema import Document, Failure
 
 _CHUNK = 1 << 16
 # Canonical (English) names of the File, Media and Category namespaces, valid on every wiki.
@@ -98,10 +99,15 @@ class _DumpHandler:
         }
     )
 
-    def __init__(self, parser: expat.XMLParserType, max_chars: int, keep_namespaces: frozenset[int]) -> None:
+    def __init__(
+        self, parser: expat.XMLParserType, max_chars: int, keep_namespaces: frozenset[int], base: int = 0
+    ) -> None:
         self.parser = parser
         self.max_chars = max_chars
         self.keep_namespaces = keep_namespaces
+        self.base = base  # bytes fed before the data (a synthetic root for a range of a multistream dump)
+        self.siteinfo_done = False
+        self.pages_started = False
         self.path: list[str] = []
         self.buffer: list[str] = []
         self.buffered = 0
@@ -117,11 +123,13 @@ class _DumpHandler:
         self.path.append(name)
         key = tuple(self.path)
         if key == ("mediawiki", "page"):
-            self.page = {"offset": self.parser.CurrentByteIndex}
+            self.page = {"offset": self.parser.CurrentByteIndex - self.base}
+            self.pages_started = True
         elif key == ("mediawiki", "page", "redirect"):
             self.page["redirect"] = attrs.get("title", "")
         elif key == ("mediawiki", "siteinfo", "namespaces", "namespace"):
-            self.namespace_key = int(attrs.get("key", "0"))
+            key_text = attrs.get("key", "0")
+            self.namespace_key = int(key_text) if key_text.lstrip("-").isdigit() else None
         if key in self._TEXT_PATHS:
             self.collecting, self.buffer, self.buffered = True, [], 0
             if name == "text" and (self._skipped_namespace() or "redirect" in self.page):
@@ -162,6 +170,14 @@ class _DumpHandler:
         if key == ("mediawiki", "page"):
             self.done.append(self.page)
             self.page = {}
+        elif key == ("mediawiki", "siteinfo"):
+            self.siteinfo_done = True
+
+    def resume_offset(self) -> int:
+        """Offset (in the data) of the first page not finished yet: the open page, else the parser position."""
+        if "offset" in self.page:
+            return int(self.page["offset"])
+        return max(self.parser.CurrentByteIndex - self.base, 0)
 
 
 def _dropped_prefixes(namespaces: Mapping[int, str]) -> frozenset[str]:
@@ -339,17 +355,17 @@ def _page_url(site: Mapping[str, str], title: str) -> str | None:
 
 
 def _page_to_document(
-    page: Mapping[str, Any], handler: _DumpHandler, file: SourceFile, opts: Mapping[str, Any]
+    page: Mapping[str, Any], handler: _DumpHandler, ctx: ReadContext, keep: frozenset[int]
 ) -> Document | Failure:
     """One parsed <page> -> an article document or a counted skip (namespace, redirect, too large)."""
     title = page.get("title", "")
-    page_id = page.get("id") or f"offset{page['offset']}"
+    page_id = page.get("id") or f"offset{ctx.position(page['offset'])}"
     meta: dict[str, Any] = {"page_id": page_id, "namespace": None, "timestamp": page.get("timestamp")}
     if handler.site.get("dbname"):
         meta["wiki"] = handler.site["dbname"]
     doc = Document(
-        id=make_id(file.source, file.relpath, page_id),
-        source=file.source,
+        id=ctx.doc_id(page_id),
+        source=ctx.file.source,
         text="",
         title=title,
         url=_page_url(handler.site, title),
@@ -358,12 +374,10 @@ def _page_to_document(
     try:
         namespace = int(page.get("ns", "0"))
     except ValueError:
-        return Failure(
-            file.source, f"{file.path}:{page['offset']}", f"page {page_id}: bad <ns> {page.get('ns')!r}", "read"
-        )
+        return ctx.failure("page", page_id, f"bad <ns> {page.get('ns')!r}")
     meta["namespace"] = namespace
     wikitext = page.get("text", "")
-    if namespace not in set(opts["wikipedia"]["namespaces"]):
+    if namespace not in keep:
         doc.reason = "read.namespace"
     elif "redirect" in page or wikitext.lstrip()[:9].upper() == "#REDIRECT":
         doc.reason = "read.redirect"
@@ -375,42 +389,112 @@ def _page_to_document(
         try:
             doc.text = wikitext_to_text(wikitext, _dropped_prefixes(handler.namespaces))
         except Exception as exc:  # noqa: BLE001 - a parser bug on one page must not end the dump
-            return Failure(file.source, f"{file.path}:{page['offset']}", f"page {page_id}: wikitext: {exc}", "read")
+            return ctx.failure("page", page_id, f"wikitext: {describe(exc)}")
         if not doc.text:
             doc.reason = "read.empty"
     return doc
+
+
+def _new_parser(
+    ctx: ReadContext, encoding: str | None = None, base: int = 0
+) -> tuple[expat.XMLParserType, _DumpHandler]:
+    """A hardened expat parser (no entity declarations, nothing external) with a dump handler."""
+    parser = expat.ParserCreate(encoding)
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.buffer_text = True
+    keep = frozenset(int(n) for n in ctx.options["wikipedia"]["namespaces"])
+    handler = _DumpHandler(parser, ctx.max_document_bytes, keep, base)
+    parser.StartElementHandler = handler.start
+    parser.EndElementHandler = handler.end
+    parser.CharacterDataHandler = handler.data
+    parser.EntityDeclHandler = _forbid_entities
+    parser.ExternalEntityRefHandler = lambda *_: 0  # never fetch; 0 = error if one is referenced
+    return parser, handler
+
+
+_XML_DECL_ENCODING = re.compile(rb"""<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _xml_encoding(head: bytes) -> tuple[str, str]:
+    """(expat encoding name, Python codec) of a dump from its first bytes: BOM, XML declaration, else UTF-8."""
+    if head.startswith(b"\xff\xfe"):
+        return "UTF-16LE", "utf-16-le"
+    if head.startswith(b"\xfe\xff"):
+        return "UTF-16BE", "utf-16-be"
+    declared = _XML_DECL_ENCODING.match(head.lstrip(b"\xef\xbb\xbf"))
+    name = declared.group(1).decode("ascii").upper() if declared else "UTF-8"
+    return (name, "latin-1") if name in ("ISO-8859-1", "US-ASCII") else ("UTF-8", "utf-8")
+
+
+def _first_stream_siteinfo(ctx: ReadContext) -> tuple[_DumpHandler, str, str] | None:
+    """Namespaces and site fields from the start of the dump (its first bz2 stream), for a later range.
+
+    None when the start of the dump cannot be parsed: the range holding byte 0 reports that.
+    """
+    assert ctx.raw is not None
+    source = decompressed(Window(ctx.raw, 0), codec_of(ctx.path))
+    head = source.read(_CHUNK)
+    expat_encoding, codec = _xml_encoding(head)
+    parser, handler = _new_parser(ctx)
+    try:
+        while head and not (handler.siteinfo_done or handler.pages_started):
+            parser.Parse(head, False)
+            head = source.read(_CHUNK)
+    except Exception:  # noqa: BLE001
+        return None
+    return handler, expat_encoding, codec
+
+
+def wiki_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Failure]:
+    """Pages of a (decompressed) MediaWiki dump window: one document per article, counted skips for the rest.
+
+    A range that starts after byte 0 of a multistream dump reads its bz2 streams under a synthetic
+    `<mediawiki>` root, with the siteinfo (namespaces, base URL) of the dump's first stream.
+    """
+    keep = frozenset(int(n) for n in ctx.options["wikipedia"]["namespaces"])
+    prelude = closing = b""
+    if ctx.window_start > 0:
+        start = _first_stream_siteinfo(ctx)
+        if start is None:
+            return
+        first, expat_encoding, codec = start
+        prelude, closing = "<mediawiki>".encode(codec), "</mediawiki>".encode(codec)
+        parser, handler = _new_parser(ctx, expat_encoding, len(prelude))
+        handler.site, handler.namespaces = first.site, first.namespaces
+        parser.Parse(prelude, False)
+    else:
+        parser, handler = _new_parser(ctx)
+        closing = b"</mediawiki>"
+    seen = 0
+    while True:
+        chunk = stream.read(_CHUNK)
+        final = not chunk
+        if final and ctx.window_end is not None and handler.path == ["mediawiki"]:
+            chunk = closing  # the range ends between two streams: close the root it left open
+        error = None
+        try:
+            parser.Parse(chunk, final)
+        except Exception as exc:  # noqa: BLE001 - expat / entity refusal: pages finished before it still count
+            error = exc
+        for page in handler.done:
+            seen += 1
+            yield _page_to_document(page, handler, ctx, keep)
+        handler.done.clear()
+        offset = handler.resume_offset()
+        ctx.resume_at("byte", ctx.position(offset), offset)
+        if error is not None:
+            raise error
+        if final:
+            break
+    if seen == 0 and ctx.window_start == 0 and ctx.window_end is None:
+        yield ctx.failure("byte", 0, "no <page> elements (empty or not a MediaWiki dump)")
+
+
+FORMAT = Format("wikipedia", records=wiki_records, split="bz2_streams", label="page")
 
 
 def read_wikipedia(
     stream: BinaryIO, file: SourceFile, options: Mapping[str, Any] | None = None
 ) -> Iterator[Document | Failure]:
     """Stream a MediaWiki XML dump: one document per main-namespace article, counted skips for the rest."""
-    opts = reader_options(options)
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.buffer_text = True
-    keep = frozenset(int(n) for n in opts["wikipedia"]["namespaces"])
-    handler = _DumpHandler(parser, int(opts["max_document_bytes"]), keep)
-    parser.StartElementHandler = handler.start
-    parser.EndElementHandler = handler.end
-    parser.CharacterDataHandler = handler.data
-    parser.EntityDeclHandler = _forbid_entities
-    parser.ExternalEntityRefHandler = lambda *_: 0  # never fetch; 0 = error if one is referenced
-    source = open_decompressed(stream, file.path)
-    seen = 0
-    try:
-        while True:
-            chunk = source.read(_CHUNK)
-            parser.Parse(chunk, not chunk)
-            for page in handler.done:
-                seen += 1
-                yield _page_to_document(page, handler, file, opts)
-            handler.done.clear()
-            if not chunk:
-                break
-    except Exception as exc:  # noqa: BLE001 - expat / decompression / entity refusal
-        where = getattr(parser, "CurrentByteIndex", 0)
-        yield Failure(file.source, f"{file.path}:{max(where, 0)}", f"{type(exc).__name__}: {exc}", "read")
-        return
-    if seen == 0:
-        yield Failure(file.source, f"{file.path}:0", "no <page> elements (empty or not a MediaWiki dump)", "read")
+    return read_with(FORMAT, stream, file, options)
