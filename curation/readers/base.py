@@ -117,15 +117,17 @@ class ReadContext:
     def unread(self, exc: BaseException) -> Failure:
         """The Failure for an error that ends the file: everything from the first unfinished record is unread.
 
-        The byte is a file offset for an uncompressed file, else an offset in the decompressed data.
+        The byte is written like a record position: a file offset, or `M+K` (K bytes into the decompressed
+        data of the compressed member that starts at file offset M), so it is the same whichever byte
+        range of the file met the error.
         """
+        value = self.resume_value
         if self.resume_byte is None:
             where = f"this {self.resume_label} on"
         else:
-            where = f"byte {self.resume_byte}" + (" of the decompressed data" if self.members is not None else "")
-        value = self.resume_value
-        if value is None and self.resume_byte is not None:
-            value = self.position(self.resume_byte)
+            where = f"byte {self.position(self.resume_byte)}"
+            if value is None:
+                value = self.position(self.resume_byte)
         return self.failure(self.resume_label, value, f"unread from {where}: {describe(exc)}")
 
     def too_large(self, position: int | str, nbytes: int, **meta: Any) -> Document:

@@ -42,15 +42,19 @@ def codec_of(path: str) -> str | None:
 
 
 class Window(io.RawIOBase):
-    """Bytes [start, stop) of a stream (stop None: to its end); `tell()` is the offset in the whole file."""
+    """Bytes [start, stop) of a stream (stop None: to its end); `tell()` is the offset in the whole file.
+
+    A seekable stream is re-positioned before every read, so that other readers may share it.
+    """
 
     def __init__(self, stream: BinaryIO, start: int = 0, stop: int | None = None) -> None:
         super().__init__()
         self._stream = stream
         self._pos = start
         self._stop = stop
-        if start:
-            stream.seek(start)
+        self._seek = _seekable(stream)
+        if start and not self._seek:
+            raise io.UnsupportedOperation(f"a byte range from {start} needs a seekable stream")
 
     def readable(self) -> bool:
         return True
@@ -64,6 +68,8 @@ class Window(io.RawIOBase):
             size = left if size < 0 else min(size, left)
             if size <= 0:
                 return b""
+        if self._seek:
+            self._stream.seek(self._pos)
         data = self._stream.read(size) if size >= 0 else self._stream.read()
         self._pos += len(data)
         return data
@@ -72,6 +78,14 @@ class Window(io.RawIOBase):
         data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+def _seekable(stream: BinaryIO) -> bool:
+    """Whether `stream` can seek (a forward-only download cannot)."""
+    try:
+        return bool(stream.seekable())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _new_decompressor(codec: str):  # type: ignore[no-untyped-def]

@@ -80,8 +80,7 @@ def _records(spec: Format, stream: BinaryIO, ctx: ReadContext) -> Iterator[Docum
             return
     ctx.window_start, ctx.window_end = start, stop
     ctx.resume_at("byte", start, 0 if codec else start)
-    data: BinaryIO = Window(stream, start, stop) if (start or stop is not None) else stream  # type: ignore[assignment]
-    data = decompressed(data, codec, offset=start)
+    data = decompressed(Window(stream, start, stop), codec, offset=start)  # type: ignore[arg-type]
     ctx.members = member_reader(data)
     yield from spec.records(data, ctx)
 

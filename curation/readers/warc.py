@@ -112,6 +112,19 @@ def record_to_document(
 _BROKEN_DATA = (OSError, EOFError, zlib.error, zstandard.ZstdError)
 
 
+def _drop_invented_record_ids(iterator: ArchiveIterator) -> None:
+    """ARC records converted to WARC get a random WARC-Record-ID from warcio: drop it, outputs stay reproducible."""
+    arc_parser = iterator.loader.arc_parser
+    parse = arc_parser.parse
+
+    def parse_without_invented_id(*args: Any, **kwargs: Any) -> Any:
+        headers = parse(*args, **kwargs)
+        headers.remove_header("WARC-Record-ID")
+        return headers
+
+    arc_parser.parse = parse_without_invented_id
+
+
 def _find_next_record(iterator: ArchiveIterator, record: ArcWarcRecord, ctx: ReadContext, offset: int) -> None:
     """Read to the end of `record` so that a failure after it is reported at the next record, not this one."""
     try:
@@ -128,6 +141,7 @@ def warc_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Fail
     """Documents, counted skips and Failures for each record of the (decompressed) WARC/ARC/WET window."""
     limit = ctx.max_document_bytes
     iterator = ArchiveIterator(stream, arc2warc=True, ensure_http_headers=False)
+    _drop_invented_record_ids(iterator)
     records = 0
     for record in iterator:
         offset = iterator.offset  # start of this record (get_record_offset() would consume it)
