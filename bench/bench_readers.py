@@ -1,11 +1,16 @@
 """Reader and extractor throughput on the shared samples, each against a named baseline measured in the same run.
 
 Usage: .venv/bin/python bench/bench_readers.py [--data ../shared/data] [--repeat 3]
+           [--only sources,extractors,ranges,compare] [--compare OTHER_CHECKOUT] [--workers 2]
 
 Each figure is the best of `--repeat` samples; a sample repeats the work for at least 0.3 s (small inputs).
 Per source: documents/s and MB/s (input bytes on disk, and decoded text bytes) for our reader, and the
 ratio to a baseline that does only the raw work (warcio iteration, bz2+mwparserfromhell.strip_code, gzip
-decode, tarfile iteration, line iteration). Extractors: resiliparse vs trafilatura on the 60 trafilatura
+decode, tarfile iteration, line iteration, json.loads per line, pyarrow to_pylist). `--compare DIR` times the
+same reader cases with the code of another checkout (e.g. the previous commit) in interleaved subprocesses
+and prints this tree / that tree. Ranges: one big generated file per splittable format read as 1 range
+and as N ranges on N worker processes (docs/s and speed-up; outputs checked equal), and the cost of
+finding the first record of each range (the alignment scan). Extractors: resiliparse vs trafilatura on the 60 trafilatura
 cache pages (speed) and proxy quality figures (no gold annotations are available here):
   * empty    - pages with < 200 characters extracted
   * recall   - share of the page's long lines (>= 15 words in the full visible text) found in the extract
@@ -18,18 +23,29 @@ from __future__ import annotations
 import argparse
 import bz2
 import gzip
+import json
+import os
 import re
 import statistics
+import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import mwparserfromhell
 from warcio.archiveiterator import ArchiveIterator
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+if __name__ == "__main__" and "--worker-tree" in sys.argv:  # time another checkout's readers
+    sys.path.insert(0, sys.argv[sys.argv.index("--worker-tree") + 1])
+else:
+    sys.path.insert(0, str(REPO))
+
+import pyarrow.parquet as pq  # noqa: E402
 
 from corpus_path import SHARED_DATA  # noqa: E402
 
@@ -62,7 +78,8 @@ def run_reader(fmt: str, source: str, paths: list[Path], root: Path) -> tuple[in
     docs = nbytes = 0
     for path in paths:
         with path.open("rb") as fh:
-            for item in reader(fh, SourceFile(str(path), str(path.relative_to(root)), source, fmt)):
+            relpath = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+            for item in reader(fh, SourceFile(str(path), relpath, source, fmt)):
                 if isinstance(item, Document) and not item.reason:
                     docs += 1
                     nbytes += len(item.text.encode("utf-8", "replace"))
@@ -127,23 +144,80 @@ def baseline_tar(paths: list[Path]) -> tuple[int, int]:
     return docs, nbytes
 
 
+def baseline_jsonl(paths: list[Path]) -> tuple[int, int]:
+    """`for line in file` (gzip.open for .gz) + json.loads of every line."""
+    docs = nbytes = 0
+    for path in paths:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as fh:
+            for line in fh:
+                if line.strip():
+                    text = json.loads(line)["text"]
+                    docs += 1
+                    nbytes += len(text.encode())
+    return docs, nbytes
+
+
+def baseline_parquet(paths: list[Path]) -> tuple[int, int]:
+    """pyarrow iter_batches + to_pylist of every row."""
+    docs = nbytes = 0
+    for path in paths:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+            for row in batch.to_pylist():
+                docs += 1
+                nbytes += len(row["text"].encode())
+    return docs, nbytes
+
+
 def size_mb(paths: Iterable[Path]) -> float:
     """Total on-disk size in MB."""
     return sum(p.stat().st_size for p in paths) / 1e6
 
 
-def bench_sources(data: Path, repeat: int) -> None:
-    """Throughput per source, ours vs baseline."""
+def lee_texts(data: Path) -> list[str]:
+    """The 300 Lee background news articles (real text)."""
+    raw = (data / "news" / "lee" / "lee_background.cor").read_bytes().decode("utf-8", "replace")
+    return [line.strip() for line in raw.splitlines() if line.strip()]
+
+
+def generated_inputs(data: Path, out: Path, copies: int = 40) -> dict[str, Path]:
+    """Bigger inputs built from the shared data (deterministic): JSONL, Parquet, a crawl WARC, a multistream dump."""
+    import pyarrow as pa
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from wiki_multistream import build_multistream
+
+    paths = {
+        "jsonl": out / "lee.jsonl",
+        "parquet": out / "lee.parquet",
+        "warc": out / "crawl.warc.gz",
+        "wikipedia": out / "enwiki-multistream.xml.bz2",
+    }
+    if all(p.exists() for p in paths.values()):
+        return paths
+    texts = lee_texts(data)
+    records = [
+        {"id": f"lee-{c}-{i}", "text": t, "url": f"https://news.example/{c}/{i}", "source": "lee"}
+        for c in range(copies)
+        for i, t in enumerate(texts)
+    ]
+    paths["jsonl"].write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in records))
+    pq.write_table(pa.Table.from_pylist(records), paths["parquet"], row_group_size=1000)
     web = data / "web"
-    cases = [
-        (
-            "web WARC",
-            "warc",
-            "web",
-            sorted((web / "warc" / "dolma").glob("*.warc.gz")) + sorted((web / "commoncrawl").glob("*/*.warc.gz")),
-            baseline_warc,
-            "warcio iterate+read",
-        ),
+    crawl = [web / "warc" / "dolma" / "sample-0000.warc.gz", web / "warc" / "dolma" / "sample-0001.warc.gz"]
+    crawl.append(web / "commoncrawl" / "resiliparse" / "warcfile.warc.gz")
+    # Per-record gzip files concatenate into one per-record gzip file (as Common Crawl's segments are).
+    paths["warc"].write_bytes(b"".join(p.read_bytes() for p in crawl) * (copies // 4))
+    source = data / "wikipedia" / "gensim" / "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+    paths["wikipedia"].write_bytes(build_multistream(bz2.decompress(source.read_bytes()), 100)[0])
+    return paths
+
+
+def source_cases(data: Path, generated: dict[str, Path]) -> list[tuple]:
+    """(label, format, source, paths, baseline, baseline name) for every reader measured."""
+    web = data / "web"
+    warcs = sorted((web / "warc" / "dolma").glob("*.warc.gz")) + sorted((web / "commoncrawl").glob("*/*.warc.gz"))
+    return [
+        ("web WARC", "warc", "web", warcs, baseline_warc, "warcio iterate+read"),
         (
             "web WET",
             "wet",
@@ -184,20 +258,148 @@ def bench_sources(data: Path, repeat: int) -> None:
             baseline_tar,
             "tarfile r|gz read",
         ),
+        (
+            "jsonl.gz dolma",
+            "jsonl",
+            "web",
+            sorted((web / "commoncrawl" / "dolma").glob("*.gz")),
+            baseline_jsonl,
+            "gzip+json.loads",
+        ),
+        ("jsonl news", "jsonl", "news", [generated["jsonl"]], baseline_jsonl, "for-line+json.loads"),
+        ("parquet news", "parquet", "news", [generated["parquet"]], baseline_parquet, "pyarrow to_pylist"),
     ]
+
+
+def bench_sources(data: Path, repeat: int, generated: dict[str, Path]) -> None:
+    """Throughput per source, ours vs baseline."""
     print(
-        f"{'source':<14} {'files':>5} {'in MB':>7} {'docs':>5} {'docs/s':>9} {'MB/s in':>8} {'MB/s text':>9}"
+        f"{'source':<15} {'files':>5} {'in MB':>7} {'docs':>6} {'docs/s':>9} {'MB/s in':>8} {'MB/s text':>9}"
         f" {'baseline':<22} {'base s':>7} {'ours s':>7} {'ours/base':>9}"
     )
-    for label, fmt, source, paths, baseline, base_name in cases:
+    for label, fmt, source, paths, baseline, base_name in source_cases(data, generated):
         seconds, docs, nbytes = best_of(repeat, lambda f=fmt, s=source, p=paths: run_reader(f, s, p, data))
         base_seconds, _, _ = best_of(repeat, lambda b=baseline, p=paths: b(p))
         mb = size_mb(paths)
         print(
-            f"{label:<14} {len(paths):>5} {mb:>7.2f} {docs:>5} {docs / seconds:>9.1f} {mb / seconds:>8.2f}"
+            f"{label:<15} {len(paths):>5} {mb:>7.2f} {docs:>6} {docs / seconds:>9.1f} {mb / seconds:>8.2f}"
             f" {nbytes / 1e6 / seconds:>9.2f} {base_name:<22} {base_seconds:>7.3f} {seconds:>7.3f}"
             f" {seconds / base_seconds:>8.2f}x"
         )
+
+
+def worker_time(case: str, data: Path, generated: Path, repeat: int) -> dict[str, object]:
+    """(Subprocess, whichever tree is first on sys.path) best time of one reader case."""
+    import curation
+
+    label, fmt, source, files, _, _ = next(
+        c for c in source_cases(data, generated_inputs(data, generated)) if c[0] == case
+    )
+    run_reader(fmt, source, files, data)  # warm-up: imports, caches
+    seconds, docs, _ = best_of(repeat, lambda: run_reader(fmt, source, files, data))
+    return {"seconds": seconds, "docs": docs, "tree": str(Path(curation.__file__).resolve().parents[1])}
+
+
+def bench_compare(data: Path, other: Path, repeat: int, generated: Path) -> None:
+    """Every reader case timed with this tree and with `other` in alternating subprocesses (best of `repeat`)."""
+    script = Path(__file__).resolve()
+    trees = {"this": REPO, "other": other.resolve()}
+    print(f"this tree: {trees['this']}\nother tree: {trees['other']}")
+    print(f"{'source':<15} {'docs':>6} {'other s':>8} {'this s':>8} {'this/other':>10}")
+    for case in [c[0] for c in source_cases(data, generated_inputs(data, generated))]:
+        best: dict[str, float] = {}
+        docs: dict[str, int] = {}
+        for _ in range(repeat):
+            for name, tree in trees.items():
+                command = [sys.executable, str(script), "--worker-tree", str(tree), "--worker-case", case]
+                command += ["--data", str(data), "--generated", str(generated), "--repeat", "3"]
+                out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                result = json.loads(out.strip().splitlines()[-1])
+                assert Path(result["tree"]) == tree, (result["tree"], tree)
+                best[name] = min(best.get(name, float("inf")), float(result["seconds"]))
+                docs[name] = int(result["docs"])
+        differ = "" if docs["this"] == docs["other"] else f"  (other tree: {docs['other']} docs)"
+        print(
+            f"{case:<15} {docs['this']:>6} {best['other']:>8.3f} {best['this']:>8.3f}"
+            f" {best['this'] / best['other']:>9.2f}x{differ}"
+        )
+
+
+def _read_range(job: tuple[str, str, int, int | None, int]) -> tuple[int, int]:
+    """(Worker process) read one byte range: (documents, failures)."""
+    from curation.readers import read_source
+
+    path, fmt, start, end, first_line = job
+    docs = failures = 0
+    with open(path, "rb") as fh:
+        for item in read_source(fh, SourceFile(path, Path(path).name, "bench", fmt, start, end, first_line)):
+            if isinstance(item, Document):
+                docs += 1
+            else:
+                failures += 1
+    return docs, failures
+
+
+def _align_seconds(path: Path, fmt: str, ranges: list[tuple[int, int]]) -> float:
+    """Time to find the first record of every range after the first (what a range reader does first)."""
+    from curation.readers.compression import codec_of
+    from curation.readers.split import next_bz2_stream, next_record, skip_partial_line
+
+    start_time = time.perf_counter()
+    with path.open("rb") as fh:
+        for start, _ in ranges[1:]:
+            if fmt == "jsonl":
+                skip_partial_line(fh, start)
+            elif fmt == "warc":
+                next_record(fh, start, codec_of(str(path)))
+            elif fmt == "wikipedia":
+                next_bz2_stream(fh, start)
+            else:  # a Parquet range reads the footer to pick its row groups
+                pq.ParquetFile(fh).metadata  # noqa: B018
+    return time.perf_counter() - start_time
+
+
+def bench_ranges(data: Path, generated: Path, workers: int, repeat: int) -> None:
+    """One big file per splittable format: 1 range in-process vs N ranges on N processes; alignment cost."""
+    from curation.readers import count_line_starts, needs_line_numbers, split_ranges
+
+    paths = generated_inputs(data, generated)
+    print(f"{workers} worker processes, {os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.1f}")
+    print(
+        f"{'format':<10} {'MB':>6} {'ranges':>6} {'docs':>6} {'1 range s':>9} {'N ranges s':>10} {'speed-up':>8}"
+        f" {'align ms/range':>14} {'align/read':>10} {'line count MB/s':>15}"
+    )
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_read_range, [(str(paths["jsonl"]), "jsonl", 0, 0, 1)] * workers))  # start the workers
+        for fmt in ("jsonl", "parquet", "warc", "wikipedia"):
+            path = paths[fmt]
+            size = path.stat().st_size
+            ranges = split_ranges(fmt, str(path), size, max(size // (workers * 4), 1))  # a few ranges per worker
+            jobs, line, counting = [], 1, 0.0
+            for start, end in ranges:
+                first = line
+                if needs_line_numbers(fmt, str(path)):
+                    t0 = time.perf_counter()
+                    with path.open("rb") as fh:
+                        line += count_line_starts(fh, start, end)
+                    counting += time.perf_counter() - t0
+                jobs.append((str(path), fmt, start, end, first))
+            one = many = float("inf")
+            for _ in range(repeat):  # interleaved: the machine is shared
+                t0 = time.perf_counter()
+                whole = _read_range((str(path), fmt, 0, None, 1))
+                one = min(one, time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                parts = list(pool.map(_read_range, jobs))
+                many = min(many, time.perf_counter() - t0)
+                assert (sum(p[0] for p in parts), sum(p[1] for p in parts)) == whole, (fmt, parts, whole)
+            align = min(_align_seconds(path, fmt, ranges) for _ in range(repeat))
+            per_range = align / max(len(ranges) - 1, 1)
+            count_rate = f"{size / 1e6 / counting:>15.0f}" if counting else f"{'-':>15}"
+            print(
+                f"{fmt:<10} {size / 1e6:>6.1f} {len(ranges):>6} {whole[0]:>6} {one:>9.2f} {many:>10.2f}"
+                f" {one / many:>7.2f}x {per_range * 1e3:>14.2f} {align / one:>10.1%} {count_rate}"
+            )
 
 
 _WORD = re.compile(r"\w+")
@@ -271,16 +473,42 @@ def bench_extractors(data: Path, repeat: int) -> None:
 
 
 def main() -> None:
-    """Run both benchmarks."""
+    """Run the selected benchmarks."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default="sources,extractors,ranges", help="comma list of: " + ",".join(SECTIONS))
+    parser.add_argument("--compare", type=Path, help="another checkout to time the same readers with")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="processes for the ranges section")
+    parser.add_argument("--generated", type=Path, help="where generated inputs are kept (default: a temp dir)")
+    parser.add_argument("--worker-tree", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     reader_options()  # load the packaged defaults once, outside the timings
-    print("== readers (best of", args.repeat, "runs) ==")
-    bench_sources(args.data, args.repeat)
-    print("\n== HTML extractors on web/html/trafilatura (60 pages) ==")
-    bench_extractors(args.data, args.repeat)
+    with tempfile.TemporaryDirectory(prefix="bench-readers-") as tmp:
+        generated = args.generated or Path(tmp)
+        generated.mkdir(parents=True, exist_ok=True)
+        if args.worker_case:
+            print(json.dumps(worker_time(args.worker_case, args.data, generated, args.repeat)))
+            return
+        sections = set(args.only.split(",")) | ({"compare"} if args.compare else set())
+        if "sources" in sections:
+            print("== readers (best of", args.repeat, "runs) ==")
+            bench_sources(args.data, args.repeat, generated_inputs(args.data, generated))
+        if "compare" in sections:
+            if args.compare is None:
+                parser.error("--only compare needs --compare OTHER_CHECKOUT")
+            print("\n== this tree vs another checkout (same inputs, alternating subprocesses) ==")
+            bench_compare(args.data, args.compare, args.repeat, generated)
+        if "ranges" in sections:
+            print("\n== byte ranges: one big file, 1 range vs N ranges ==")
+            bench_ranges(args.data, generated, args.workers, args.repeat)
+        if "extractors" in sections:
+            print("\n== HTML extractors on web/html/trafilatura (60 pages) ==")
+            bench_extractors(args.data, args.repeat)
+
+
+SECTIONS = ("sources", "compare", "ranges", "extractors")
 
 
 if __name__ == "__main__":

@@ -136,26 +136,39 @@ def json_safe(value: Any, depth: int = 0) -> Any:
     return clean_text(str(value))
 
 
+def _utf8_safe(text: str) -> bool:
+    """True when `text` encodes to UTF-8 as it is (no lone surrogates)."""
+    return text.isascii() or clean_text(text) is text
+
+
+_SCALARS = (type(None), bool, int, float)
+
+
 def _plain_meta(meta: Any) -> bool:
     """True when `meta` is already JSON data with str keys and clean strings (the common case, checked fast)."""
+    if type(meta) is not dict:
+        return False
     stack = [(meta, 0)]
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, str):
-            if not value.isascii() and clean_text(value) is not value:
+        kind = type(value)
+        if kind is str:
+            if not _utf8_safe(value):
                 return False
-        elif isinstance(value, dict):
+        elif kind in _SCALARS:
+            continue
+        elif kind is dict:
             if depth >= MAX_META_DEPTH:
                 return False
             for key, item in value.items():
-                if not isinstance(key, str) or (not key.isascii() and clean_text(key) is not key):
+                if type(key) is not str or not _utf8_safe(key):
                     return False
                 stack.append((item, depth + 1))
-        elif isinstance(value, list):
+        elif kind is list:
             if depth >= MAX_META_DEPTH:
                 return False
             stack.extend((item, depth + 1) for item in value)
-        elif not (value is None or isinstance(value, bool | int | float)):
+        else:
             return False
     return True
 

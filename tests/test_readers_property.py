@@ -57,8 +57,18 @@ def writable(items: list[Document | Failure]) -> None:
 
 
 def read_all(fmt: str, name: str, data: bytes) -> list[Document | Failure]:
-    """What `read_source` yields for `data` stored as `name` in format `fmt`."""
-    return list(read_source(io.BytesIO(data), SourceFile(name, name, "s", fmt)))
+    """What `read_source` yields for `data` stored as `name` in format `fmt`; every string already UTF-8-safe."""
+    items = list(read_source(io.BytesIO(data), SourceFile(name, name, "s", fmt)))
+    for item in items:
+        if isinstance(item, Document):
+            for value in (item.id, item.source, item.text, item.url, item.title, item.language, item.reason):
+                if value is not None:
+                    value.encode("utf-8")
+            json.dumps(item.meta, ensure_ascii=False).encode("utf-8")
+        else:
+            item.source_location.encode("utf-8")
+            item.error.encode("utf-8")
+    return items
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -56,10 +56,10 @@ def read_source(
     """
     spec = FORMATS.get(file.format)
     if spec is None:
-        if file.start == 0:
-            yield Failure(file.source, location(file.path, "byte", 0), str(_unknown(file.format)), "read")
-        return
-    yield from read_with(spec, stream, file, options)
+        if file.start != 0:
+            return iter(())
+        return iter([Failure(file.source, location(file.path, "byte", 0), str(_unknown(file.format)), "read")])
+    return read_with(spec, stream, file, options)
 
 
 def split_ranges(fmt: str, path: str, size: int, target_bytes: int) -> list[tuple[int, int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from curation.readers.compression import STREAM_ERRORS, MemberReader, open_decompressed
@@ -83,7 +83,10 @@ class ReadContext:
     resume_label: str = "byte"
     resume_value: object = 0
     resume_byte: int | None = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    id_prefix: str = ""
+
+    def __post_init__(self) -> None:
+        self.id_prefix = make_id(self.file.source, self.file.relpath, "")
 
     @property
     def path(self) -> str:
@@ -91,8 +94,8 @@ class ReadContext:
         return self.file.path
 
     def doc_id(self, position: int | str) -> str:
-        """The stable document id of the record at `position`."""
-        return make_id(self.file.source, self.file.relpath, position)
+        """The stable document id of the record at `position` (`make_id(source, relpath, position)`)."""
+        return f"{self.id_prefix}{position}"
 
     def where(self, label: str, value: object) -> str:
         """A failure location in this file."""
@@ -160,6 +163,7 @@ class Format:
     undecompressed seekable input); `parse_line(line, lineno, ctx)` is the whole job of a line format.
     `split` names the byte-range method (see `curation.readers.split`); None reads the file whole.
     `label` is how a record's position is written in a failure location (`line`, `byte`, `row`, ...).
+    `sanitized`: the format makes its documents UTF-8-safe itself (cheaper than the generic check).
     """
 
     name: str
@@ -168,6 +172,7 @@ class Format:
     raw: bool = False
     split: str | None = None
     label: str = "byte"
+    sanitized: bool = False
 
 
 def buffered(stream: BinaryIO, size: int = 1 << 20) -> BinaryIO:

@@ -32,6 +32,10 @@ class TruncatedInputError(OSError):
     """The compressed data ends inside a member: the file was cut off."""
 
 
+class CorruptInputError(OSError):
+    """The compressed data of a member is not valid (bad bytes, bad checksum)."""
+
+
 def codec_of(path: str) -> str | None:
     """The compression codec named by the file extension, or None for an uncompressed file."""
     lower = path.lower()
@@ -156,7 +160,7 @@ class MemberReader:
     def _start_member(self) -> bool:
         """Open the next member; False at the clean end of the data (EOF on a member boundary)."""
         self._fill_input()
-        if self._codec == "gzip":  # gzip allows zero padding between and after members
+        if self._codec == "gzip" and self._pending[:1] == b"\0":  # gzip allows zero padding after members
             while True:
                 stripped = self._pending.lstrip(b"\0")
                 if stripped or self._raw_eof:
@@ -179,6 +183,15 @@ class MemberReader:
 
     def _step(self) -> bytes:
         """Decompress some more of the current member (b'' when it needs more input or just ended)."""
+        try:
+            return self._decompress()
+        except (zlib.error, zstandard.ZstdError) as exc:
+            raise CorruptInputError(
+                f"{self._codec} data is corrupt in the member that starts at byte {self.member_start}: {exc}"
+            ) from exc
+
+    def _decompress(self) -> bytes:
+        """One decompression step of the current member."""
         dec = self._dec
         size = self._out_chunk
         if self._codec == "gzip":
@@ -249,7 +262,7 @@ class MemberReader:
                     if not self._more():
                         break
                 except Exception as exc:
-                    if not parts:
+                    if not parts or size < 0:  # read() of everything never returns part of it silently
                         raise
                     self._error = exc  # hand out what was decompressed; raise on the next call
                     break

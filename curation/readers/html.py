@@ -143,7 +143,7 @@ def html_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Fail
     yield Document(id=ctx.doc_id(0), source=ctx.file.source, text=text, url=url, title=page_title(text), meta=meta)
 
 
-FORMAT = Format("html", records=html_records)
+FORMAT = Format("html", records=html_records, sanitized=True)
 
 
 def read_html(

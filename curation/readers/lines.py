@@ -41,13 +41,18 @@ def line_records(
     at_start = pos == 0
     produced = False
     while end is None or pos < end:
-        ctx.resume_at("line", lineno, pos)
-        raw = reader.readline(limit + 1)
+        try:
+            raw = reader.readline(limit + 1)
+            size = len(raw)
+            over = size > limit and not raw.endswith(b"\n")
+            if over:
+                size = _drain(reader, raw)
+        except Exception:
+            ctx.resume_at("line", lineno, pos)  # the data broke inside this line: it and the rest are unread
+            raise
         if not raw:
             break
-        size = len(raw)
-        if size > limit and not raw.endswith(b"\n"):
-            size = _drain(reader, raw)
+        if over:
             item: Document | Failure | None = ctx.too_large(lineno, size, line=lineno)
         else:
             if at_start and raw.startswith(_BOM):

@@ -64,7 +64,7 @@ def _text_sizes(column: pa.Array) -> list[int] | None:
     """UTF-8 sizes of a string `text` column (None when it is not a string column)."""
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return None
-    return pc.fill_null(pc.binary_length(column), 0).to_pylist()
+    return pc.fill_null(pc.binary_length(column), 0).to_pylist()  # type: ignore[no-any-return]
 
 
 def parquet_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Failure]:
@@ -87,15 +87,14 @@ def parquet_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | F
         ctx.resume_at("row", row)
         for batch in pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=[index]):
             sizes = _text_sizes(batch.column("text"))
-            columns = {name: _column_values(batch.column(name)) for name in batch.schema.names if name != "text"}
-            text_column = batch.column("text")
-            if sizes is not None and max(sizes, default=0) > limit:
-                over = pc.fill_null(pc.greater(pc.binary_length(text_column), limit), False)
-                text_column = pc.if_else(over, pa.scalar(None, text_column.type), text_column)
-            columns["text"] = _column_values(text_column)
-            for i in range(batch.num_rows):
+            if sizes is not None and max(sizes, default=0) > limit:  # never make Python strings of those
+                text = batch.column("text")
+                over = pc.fill_null(pc.greater(pc.binary_length(text), limit), False)
+                batch = batch.set_column(
+                    batch.schema.get_field_index("text"), "text", pc.if_else(over, pa.scalar(None, text.type), text)
+                )
+            for i, record in enumerate(_rows(batch)):
                 ctx.resume_at("row", row)
-                record = {name: values[i] for name, values in columns.items()}
                 try:
                     if sizes is not None and sizes[i] > limit:
                         yield ctx.too_large(row, sizes[i], row=row)
@@ -104,6 +103,15 @@ def parquet_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | F
                 except Exception as exc:  # noqa: BLE001 - one bad row is that row's failure
                     yield ctx.error("row", row, exc)
                 row += 1
+
+
+def _rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
+    """Rows as dicts; when a column type does not convert (e.g. timestamp[ns]), column by column as text."""
+    try:
+        return batch.to_pylist()
+    except (pa.ArrowException, ValueError, OverflowError):
+        columns = {name: _column_values(batch.column(name)) for name in batch.schema.names}
+        return [{name: values[i] for name, values in columns.items()} for i in range(batch.num_rows)]
 
 
 def _row_document(record: dict[str, Any], ctx: ReadContext, row: int, own_output: bool) -> Document | Failure:

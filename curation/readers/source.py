@@ -38,51 +38,53 @@ def read_with(
         return
     ctx = ReadContext(file=file, options=opts, max_document_bytes=limit, raw=stream)
     try:
-        for item in _records(spec, stream, ctx):
-            yield _clean(item, spec, ctx)
+        items = _records(spec, stream, ctx)
+        if spec.sanitized:  # the format's documents are UTF-8-safe by construction: only failures are checked
+            for item in items:
+                yield item if type(item) is Document else _clean(item, spec, ctx)
+        else:
+            for item in items:
+                yield _clean(item, spec, ctx)
     except Exception as exc:  # noqa: BLE001 - whatever ends the file early is one dead letter, never a crash
         yield _clean(ctx.unread(exc), spec, ctx)
 
 
 def _records(spec: Format, stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Failure]:
-    """Dispatch to the format's loop with the decompressed bytes of the range's window."""
+    """The format's records for the range: its loop over the decompressed bytes of the range's window."""
     file = ctx.file
     method = range_method(spec.split, file.path)
     if method is None and file.start > 0:
-        return  # a file that cannot be split is read whole by the range that starts at byte 0
+        return iter(())  # a file that cannot be split is read whole by the range that starts at byte 0
     codec = codec_of(file.path)
     if spec.raw:
         assert spec.records is not None
-        yield from spec.records(stream, ctx)
-        return
+        return spec.records(stream, ctx)
     if spec.parse_line is not None:
         if method == "lines":
             pos = skip_partial_line(stream, file.start)
             reader = io.BufferedReader(Window(stream, pos), buffer_size=1 << 20)  # type: ignore[arg-type]
-            yield from line_records(reader, ctx, spec.parse_line, pos, file.end, file.first_line)
-        else:
-            reader = decompressed(stream, codec)
-            ctx.members = member_reader(reader)
-            if reader is stream:
-                reader = io.BufferedReader(Window(stream), buffer_size=1 << 20)  # type: ignore[arg-type]
-            yield from line_records(reader, ctx, spec.parse_line, 0, None, 1)
-        return
+            return line_records(reader, ctx, spec.parse_line, pos, file.end, file.first_line)
+        reader = decompressed(stream, codec)
+        ctx.members = member_reader(reader)
+        if reader is stream:
+            reader = io.BufferedReader(Window(stream), buffer_size=1 << 20)  # type: ignore[arg-type]
+        return line_records(reader, ctx, spec.parse_line, 0, None, 1)
     assert spec.records is not None
     start, stop = 0, None
     if method in _BOUNDARY:
         boundary = _BOUNDARY[method]
         first = boundary(stream, file.start, codec)
         if first is None:
-            return  # no record starts in this range
+            return iter(())  # no record starts in this range
         start = first
         stop = boundary(stream, file.end, codec) if file.end is not None else None
         if stop is not None and stop <= start:
-            return
+            return iter(())
     ctx.window_start, ctx.window_end = start, stop
     ctx.resume_at("byte", start, 0 if codec else start)
     data = decompressed(Window(stream, start, stop), codec, offset=start)  # type: ignore[arg-type]
     ctx.members = member_reader(data)
-    yield from spec.records(data, ctx)
+    return spec.records(data, ctx)
 
 
 def _clean(item: Document | Failure, spec: Format, ctx: ReadContext) -> Document | Failure:

@@ -80,17 +80,20 @@ def text_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Fail
 
 def parse_text_line(raw: bytes, lineno: int, ctx: ReadContext) -> Document | None:
     """One non-empty line -> a document (position = line number); blank lines are None."""
-    text, _ = decode_text(raw)
-    text = text.strip()
+    try:
+        text = raw.decode("utf-8").strip()  # the common case, without decode_text's checks (hot loop)
+    except UnicodeDecodeError:
+        text = decode_text(raw)[0].strip()
     if not text:
         return None
+    file = ctx.file
     return Document(
-        id=ctx.doc_id(lineno), source=ctx.file.source, text=text, meta={"path": ctx.file.relpath, "line": lineno}
+        id=f"{ctx.id_prefix}{lineno}", source=file.source, text=text, meta={"path": file.relpath, "line": lineno}
     )
 
 
-TEXT = Format("text", records=text_records)
-LINES = Format("lines", parse_line=parse_text_line, split="lines", label="line")
+TEXT = Format("text", records=text_records, sanitized=True)
+LINES = Format("lines", parse_line=parse_text_line, split="lines", label="line", sanitized=True)
 
 
 def read_text(

@@ -163,8 +163,9 @@ def warc_records(stream: BinaryIO, ctx: ReadContext) -> Iterator[Document | Fail
         yield ctx.failure("byte", 0, "no WARC/ARC records (empty or not an archive)")
 
 
-FORMAT = Format("warc", records=warc_records, split="records")
-WET = Format("wet", records=warc_records, split="records")
+# Headers are decoded by warcio (UTF-8, else ISO-8859-1) and payloads with "replace": no lone surrogates.
+FORMAT = Format("warc", records=warc_records, split="records", sanitized=True)
+WET = Format("wet", records=warc_records, split="records", sanitized=True)
 
 
 def read_warc(
