@@ -10,7 +10,8 @@ decode, tarfile iteration, line iteration, json.loads per line, pyarrow to_pylis
 same reader cases with the code of another checkout (e.g. the previous commit) in interleaved subprocesses
 and prints this tree / that tree. Ranges: one big generated file per splittable format read as 1 range
 and as N ranges on N worker processes (docs/s and speed-up; outputs checked equal), and the cost of
-finding the first record of each range (the alignment scan). Extractors: resiliparse vs trafilatura on the 60 trafilatura
+finding the first record of each range (the alignment scan). Memory: peak RSS added while reading one
+file that holds one record of 8 MB (under the 16 MiB cap) and of 20 MB (over it), per format. Extractors: resiliparse vs trafilatura on the 60 trafilatura
 cache pages (speed) and proxy quality figures (no gold annotations are available here):
   * empty    - pages with < 200 characters extracted
   * recall   - share of the page's long lines (>= 15 words in the full visible text) found in the extract
@@ -325,19 +326,20 @@ def bench_compare(data: Path, other: Path, repeat: int, generated: Path) -> None
         )
 
 
-def _read_range(job: tuple[str, str, int, int | None, int]) -> tuple[int, int]:
-    """(Worker process) read one byte range: (documents, failures)."""
+def _read_range(job: tuple[str, str, int, int | None, int]) -> tuple[int, int, float]:
+    """(Worker process) read one byte range: (documents, failures, CPU seconds)."""
     from curation.readers import read_source
 
     path, fmt, start, end, first_line = job
     docs = failures = 0
+    cpu = time.process_time()
     with open(path, "rb") as fh:
         for item in read_source(fh, SourceFile(path, Path(path).name, "bench", fmt, start, end, first_line)):
             if isinstance(item, Document):
                 docs += 1
             else:
                 failures += 1
-    return docs, failures
+    return docs, failures, time.process_time() - cpu
 
 
 def _align_seconds(path: Path, fmt: str, ranges: list[tuple[int, int]]) -> float:
@@ -360,14 +362,19 @@ def _align_seconds(path: Path, fmt: str, ranges: list[tuple[int, int]]) -> float
 
 
 def bench_ranges(data: Path, generated: Path, workers: int, repeat: int) -> None:
-    """One big file per splittable format: 1 range in-process vs N ranges on N processes; alignment cost."""
+    """One big file per splittable format: 1 range in-process vs N ranges on N processes; alignment cost.
+
+    Wall-clock speed-up needs idle cores; the CPU columns do not: `CPU sum/whole` is the total work of
+    all ranges over the work of one whole-file read (the cost of splitting), `CPU max/whole` the largest
+    range's share (with N idle cores the speed-up is about 1 / that).
+    """
     from curation.readers import count_line_starts, needs_line_numbers, split_ranges
 
     paths = generated_inputs(data, generated)
     print(f"{workers} worker processes, {os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.1f}")
     print(
         f"{'format':<10} {'MB':>6} {'ranges':>6} {'docs':>6} {'1 range s':>9} {'N ranges s':>10} {'speed-up':>8}"
-        f" {'align ms/range':>14} {'align/read':>10} {'line count MB/s':>15}"
+        f" {'CPU sum/whole':>13} {'CPU max/whole':>13} {'align ms/range':>14} {'line count MB/s':>15}"
     )
     with ProcessPoolExecutor(max_workers=workers) as pool:
         list(pool.map(_read_range, [(str(paths["jsonl"]), "jsonl", 0, 0, 1)] * workers))  # start the workers
@@ -384,22 +391,101 @@ def bench_ranges(data: Path, generated: Path, workers: int, repeat: int) -> None
                         line += count_line_starts(fh, start, end)
                     counting += time.perf_counter() - t0
                 jobs.append((str(path), fmt, start, end, first))
-            one = many = float("inf")
+            one = many = whole_cpu = parts_cpu = max_cpu = float("inf")
             for _ in range(repeat):  # interleaved: the machine is shared
                 t0 = time.perf_counter()
                 whole = _read_range((str(path), fmt, 0, None, 1))
-                one = min(one, time.perf_counter() - t0)
+                one, whole_cpu = min(one, time.perf_counter() - t0), min(whole_cpu, whole[2])
                 t0 = time.perf_counter()
                 parts = list(pool.map(_read_range, jobs))
                 many = min(many, time.perf_counter() - t0)
-                assert (sum(p[0] for p in parts), sum(p[1] for p in parts)) == whole, (fmt, parts, whole)
+                parts_cpu = min(parts_cpu, sum(p[2] for p in parts))
+                max_cpu = min(max_cpu, max(p[2] for p in parts))
+                assert (sum(p[0] for p in parts), sum(p[1] for p in parts)) == whole[:2], (fmt, parts, whole)
             align = min(_align_seconds(path, fmt, ranges) for _ in range(repeat))
             per_range = align / max(len(ranges) - 1, 1)
             count_rate = f"{size / 1e6 / counting:>15.0f}" if counting else f"{'-':>15}"
             print(
                 f"{fmt:<10} {size / 1e6:>6.1f} {len(ranges):>6} {whole[0]:>6} {one:>9.2f} {many:>10.2f}"
-                f" {one / many:>7.2f}x {per_range * 1e3:>14.2f} {align / one:>10.1%} {count_rate}"
+                f" {one / many:>7.2f}x {parts_cpu / whole_cpu:>13.2f} {max_cpu / whole_cpu:>13.2f}"
+                f" {per_range * 1e3:>14.2f} {count_rate}"
             )
+
+
+_MEMORY_CASES = ("jsonl", "jsonl-cjk", "lines", "text", "html", "warc", "wikipedia", "parquet")
+
+
+def _one_record_file(case: str, size: int, out: Path) -> tuple[Path, str]:
+    """A file holding one record of about `size` bytes of real-looking text: (path, format)."""
+    unit = "数据集的质量 " if case == "jsonl-cjk" else "words of text "
+    text = (unit * (size // len(unit.encode()) + 1))[: size // len(unit.encode()) * len(unit)]
+    names = {"jsonl": "one.jsonl", "jsonl-cjk": "cjk.jsonl", "lines": "one.cor", "text": "one.txt", "html": "one.html"}
+    names.update(warc="one.warc.gz", wikipedia="one.xml", parquet="one.parquet")
+    path = out / f"{size}-{names[case]}"
+    fmt = {"jsonl-cjk": "jsonl"}.get(case, case)
+    if path.exists():
+        return path, fmt
+    if case.startswith("jsonl"):
+        path.write_bytes(json.dumps({"text": text}, ensure_ascii=False).encode() + b"\n")
+    elif case == "lines":
+        path.write_bytes(text.encode() + b"\n")
+    elif case == "text":
+        path.write_bytes(text.encode())
+    elif case == "html":
+        path.write_bytes(b"<html><body><p>" + text.encode() + b"</p></body></html>")
+    elif case == "warc":
+        http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>" + text.encode()
+        head = b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:1>\r\nWARC-Target-URI: http://x/\r\n"
+        head += b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n" % len(http)
+        path.write_bytes(gzip.compress(head + http + b"\r\n\r\n", mtime=0))
+    elif case == "wikipedia":
+        page = b"<page><title>T</title><ns>0</ns><id>1</id><revision><text>" + text.encode() + b"</text>"
+        path.write_bytes(b"<mediawiki>" + page + b"</revision></page></mediawiki>")
+    else:
+        import pyarrow as pa
+
+        pq.write_table(pa.table({"text": [text]}), path)
+    return path, fmt
+
+
+def _status_kb(key: str) -> int:
+    """A field of /proc/self/status in kB (Linux)."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith(key))
+
+
+def memory_worker(case: str, size: int, generated: Path) -> dict[str, object]:
+    """(Fresh subprocess) peak RSS added while one reader reads a file holding one record."""
+    import gc
+
+    small, fmt = _one_record_file(case, 1000, generated)
+    reader = get_reader(fmt)
+    with small.open("rb") as fh:  # warm-up on a small record (imports, caches; nothing big left in the heap)
+        list(reader(fh, SourceFile(str(small), small.name, "bench", fmt)))
+    path, _ = _one_record_file(case, size, generated)
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as fh:  # reset the RSS high-water mark (Linux)
+        fh.write("5")
+    before = _status_kb("VmRSS:")
+    with path.open("rb") as fh:
+        items = list(reader(fh, SourceFile(str(path), path.name, "bench", fmt)))
+    peak = _status_kb("VmHWM:")
+    outcome = [getattr(i, "reason", None) or type(i).__name__ for i in items]
+    return {"case": case, "bytes": path.stat().st_size, "peak_mb": (peak - before) / 1024, "outcome": outcome}
+
+
+def bench_memory(generated: Path, sizes: tuple[int, ...] = (8_000_000, 20_000_000)) -> None:
+    """Peak memory to read one record of each size (under and over the 16 MiB cap), one fresh process each."""
+    script = Path(__file__).resolve()
+    print(f"{'format':<10} " + " ".join(f"{f'{s / 1e6:.0f} MB record':>22}" for s in sizes))
+    for case in _MEMORY_CASES:
+        cells = []
+        for size in sizes:
+            command = [sys.executable, str(script), "--memory-case", case, "--memory-size", str(size)]
+            out = subprocess.run(command + ["--generated", str(generated)], check=True, capture_output=True, text=True)
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            cells.append(f"{result['peak_mb']:>6.1f} MB {result['outcome'][0]:>14}")
+        print(f"{case:<10} " + " ".join(f"{c:>22}" for c in cells))
 
 
 _WORD = re.compile(r"\w+")
@@ -477,12 +563,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", default="sources,extractors,ranges", help="comma list of: " + ",".join(SECTIONS))
+    parser.add_argument(
+        "--only", default="sources,ranges,memory,extractors", help="comma list of: " + ",".join(SECTIONS)
+    )
     parser.add_argument("--compare", type=Path, help="another checkout to time the same readers with")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="processes for the ranges section")
     parser.add_argument("--generated", type=Path, help="where generated inputs are kept (default: a temp dir)")
     parser.add_argument("--worker-tree", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--worker-case", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-case", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     reader_options()  # load the packaged defaults once, outside the timings
     with tempfile.TemporaryDirectory(prefix="bench-readers-") as tmp:
@@ -490,6 +580,9 @@ def main() -> None:
         generated.mkdir(parents=True, exist_ok=True)
         if args.worker_case:
             print(json.dumps(worker_time(args.worker_case, args.data, generated, args.repeat)))
+            return
+        if args.memory_case:
+            print(json.dumps(memory_worker(args.memory_case, args.memory_size, generated)))
             return
         sections = set(args.only.split(",")) | ({"compare"} if args.compare else set())
         if "sources" in sections:
@@ -503,12 +596,15 @@ def main() -> None:
         if "ranges" in sections:
             print("\n== byte ranges: one big file, 1 range vs N ranges ==")
             bench_ranges(args.data, generated, args.workers, args.repeat)
+        if "memory" in sections:
+            print("\n== peak memory to read one big record (fresh process per cell; cap 16 MiB) ==")
+            bench_memory(generated)
         if "extractors" in sections:
             print("\n== HTML extractors on web/html/trafilatura (60 pages) ==")
             bench_extractors(args.data, args.repeat)
 
 
-SECTIONS = ("sources", "compare", "ranges", "extractors")
+SECTIONS = ("sources", "compare", "ranges", "memory", "extractors")
 
 
 if __name__ == "__main__":
