@@ -164,10 +164,13 @@ def test_bad_records_go_to_failed_with_location(tmp_path):
     assert run_cli("run", "--input", f"news={tmp_path}/in/*.jsonl.gz", "--output", out, "--stages", "dedup") == 0
     failed = read_failed(out)
     by_loc = {f["source_location"].rsplit("/", 1)[-1]: f for f in failed}
-    assert "invalid JSON" in by_loc["bad.jsonl.gz:2"]["error"]
-    assert "invalid UTF-8" in by_loc["bad.jsonl.gz:3"]["error"]
-    assert "text" in by_loc["bad.jsonl.gz:4"]["error"]
-    assert any(k.startswith("trunc.jsonl.gz:") and f["stage"] == "read" for k, f in by_loc.items())
+    assert "invalid JSON" in by_loc["bad.jsonl.gz:line=2"]["error"]
+    assert "invalid UTF-8" in by_loc["bad.jsonl.gz:line=3"]["error"]
+    assert "text" in by_loc["bad.jsonl.gz:line=4"]["error"]
+    assert any(
+        k.startswith("trunc.jsonl.gz:line=") and f["error"].startswith("unread from byte 0+") and f["stage"] == "read"
+        for k, f in by_loc.items()
+    )
     s = stats(out)["sources"]["news"]
     assert s["failed"]["total"]["docs"] == len(failed) == 4
     assert s["input"]["docs"] == s["kept"]["docs"] + s["removed"]["total"]["docs"] + 4

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from curation.readers.compression import STREAM_ERRORS, MemberReader, open_decompressed
+from curation.readers.compression import MemberReader, open_decompressed
 from curation.schema import Document, Failure, make_id
 
 __all__ = [
-    "STREAM_ERRORS",
     "Format",
     "ReadContext",
     "SourceFile",
-    "buffered",
     "describe",
     "location",
     "location_sort_key",
@@ -42,12 +39,8 @@ class SourceFile:
     first_line: int = 1
 
 
-# Failure location labels: `path:line=12`, `path:byte=4096`, `path:row=3`, `path:member=src/a.py`, `path:page=123`.
-LABELS = ("line", "byte", "row", "member", "page")
-
-
 def location(path: str, label: str, value: object) -> str:
-    """The one form of a failure location: `path:label=value`."""
+    """The one form of a failure location: `path:label=value` (labels: line, byte, row, member, page)."""
     return f"{path}:{label}={value}"
 
 
@@ -173,10 +166,3 @@ class Format:
     split: str | None = None
     label: str = "byte"
     sanitized: bool = False
-
-
-def buffered(stream: BinaryIO, size: int = 1 << 20) -> BinaryIO:
-    """A buffered reader over any binary stream, for fast line iteration."""
-    if isinstance(stream, io.BufferedReader):
-        return stream
-    return io.BufferedReader(stream, buffer_size=size)  # type: ignore[arg-type]
