@@ -85,3 +85,23 @@ def test_parquet_of_foreign_records_and_missing_text_column(tmp_path):
         )
     )
     assert len(junk) == 1 and isinstance(junk[0], Failure)
+
+
+def test_parquet_text_over_the_cap_is_a_counted_skip_at_its_row():
+    texts = lee_articles()[:6]
+    long = " ".join(texts)  # several articles in one row: over a 2,000-byte cap
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"text": [texts[0], long, texts[1]]}), buf, row_group_size=2)
+    items = list(
+        get_reader("parquet")(
+            io.BytesIO(buf.getvalue()),
+            SourceFile("/p.parquet", "p.parquet", "news", "parquet"),
+            {"max_document_bytes": 2000},
+        )
+    )
+    assert [(d.id, d.reason) for d in items] == [
+        ("news/p.parquet#1", None),
+        ("news/p.parquet#2", "read.too_large"),
+        ("news/p.parquet#3", None),
+    ]
+    assert items[1].meta["nbytes"] == len(long.encode()) and items[1].text == ""
