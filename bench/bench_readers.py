@@ -47,7 +47,6 @@ else:
     sys.path.insert(0, str(REPO))
 
 import pyarrow.parquet as pq  # noqa: E402
-
 from corpus_path import SHARED_DATA  # noqa: E402
 
 from curation.config import default_config  # noqa: E402

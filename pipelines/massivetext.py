@@ -62,13 +62,11 @@ def _format_of(path: str, source: str, forced: str | None) -> str:
 
 
 def _splitter(fmt: str, path: str, size: int, target: int) -> list[tuple[int, int]]:
-    split = getattr(readers, "split_ranges", None)
-    return split(fmt, path, size, target) if split is not None else [(0, size)]
+    return readers.split_ranges(fmt, path, size, target)
 
 
 def _needs_lines(segment: Segment) -> bool:
-    needs = getattr(readers, "needs_line_numbers", None)
-    return bool(needs and segment.format and needs(segment.format, segment.path))
+    return segment.format is not None and readers.needs_line_numbers(segment.format, segment.path)
 
 
 def plan(files: list[InputFile], cfg: Mapping[str, Any]) -> list[tuple[str, Segment]]:

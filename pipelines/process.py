@@ -35,7 +35,7 @@ from curation.decontam import DecontamIndex, check_compatible, decontaminate_doc
 from curation.extract import extract_with_config
 from curation.lsh import BAND_ROW_DTYPE, EXACT_ROW_DTYPE
 from curation.minhash import band_hashes, params_from_config, shingle_hashes_raw, signature_from_shingles
-from curation.readers import SourceFile, reader_with_options
+from curation.readers import SourceFile, read_source
 from curation.schema import Document, Failure, document_schema, documents_to_table, id_sort_key
 from curation.text import exact_dedup_key
 from curation.workitems import Segment, WorkItem, doc_key
@@ -100,20 +100,27 @@ def _exact_hash(text: str) -> tuple[int, int]:
 
 
 def read_segment(segment: Segment, source: str, reader_options: Mapping[str, Any]) -> Iterator[Document | Failure]:
-    """Every record of one segment of a file; any error becomes a Failure, never a crash."""
+    """Every record of one byte range of a file (read_source never raises; opening the file may)."""
     if segment.error is not None or segment.format is None:
-        yield Failure(source, f"{segment.path}:0", segment.error or "unknown format", "read")
+        if segment.start == 0:
+            yield Failure(source, f"{segment.path}:byte=0", segment.error or "unknown format", "read")
         return
-    file = SourceFile(path=segment.path, relpath=segment.relpath, source=source, format=segment.format)
-    produced = 0
+    file = SourceFile(
+        path=segment.path,
+        relpath=segment.relpath,
+        source=source,
+        format=segment.format,
+        start=segment.start,
+        end=segment.end,
+        first_line=segment.first_line,
+    )
     try:
-        reader = reader_with_options(segment.format, reader_options)
-        with FileSystems.open(segment.path, compression_type=CompressionTypes.UNCOMPRESSED) as stream:
-            for record in reader(stream, file):
-                produced += 1
-                yield record
-    except Exception as exc:  # noqa: BLE001 - dead-letter, with where it stopped
-        yield Failure(source, f"{segment.path}:record={produced + 1}", f"{type(exc).__name__}: {exc}", "read")
+        stream = FileSystems.open(segment.path, compression_type=CompressionTypes.UNCOMPRESSED)
+    except Exception as exc:  # noqa: BLE001 - dead-letter the range, never crash the run
+        yield Failure(source, f"{segment.path}:byte={segment.start}", f"{type(exc).__name__}: {exc}", "read")
+        return
+    with stream:
+        yield from read_source(stream, file, reader_options)
 
 
 def _failure_for(doc: Document, stage: str, exc: BaseException) -> Failure:
