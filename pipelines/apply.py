@@ -109,10 +109,12 @@ def apply_item(
                 if k in clustered:
                     rep, h1, h2, root = clustered[k]
                     doc_id = table.column("id")[i].as_py()
+                    # kept: the document survives dedup (an exact group's survivor can lose to a near duplicate)
+                    survives = rep in (int(NONE), k) and root in (int(NONE), k)
                     if rep != int(NONE):
-                        clusters.append({"id": doc_id, "cluster_id": cluster_id_exact(h1, h2), "kept": rep == k})
+                        clusters.append({"id": doc_id, "cluster_id": cluster_id_exact(h1, h2), "kept": survives})
                     if root != int(NONE):
-                        clusters.append({"id": doc_id, "cluster_id": f"near-{ids[root]}", "kept": root == k})
+                        clusters.append({"id": doc_id, "cluster_id": f"near-{ids[root]}", "kept": survives})
                     if reasons[i]:
                         continue
                     dup_of = rep if rep != int(NONE) and rep != k else root if root != int(NONE) and root != k else None
