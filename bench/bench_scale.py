@@ -166,11 +166,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--datatrove-python", default=sys.executable)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--baseline-docs",
+        type=int,
+        default=0,
+        help="also run this size in-process (--workers 1): the parallel speed-up",
+    )
     ap.add_argument("--work", type=Path, default=None)
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     rows = []
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.baseline_docs and args.baseline_docs not in sizes:
+        sizes = [args.baseline_docs, *sizes]
     if args.datatrove_docs and args.datatrove_docs not in sizes:
         sizes = [args.datatrove_docs, *sizes]
     for n in sizes:
@@ -182,6 +190,14 @@ def main(argv: list[str] | None = None) -> int:
             f"  phases {json.dumps({k: round(v, 1) for k, v in r['phases'].items()})}",
             flush=True,
         )
+        if n == args.baseline_docs:
+            b = run_ours(corpus, work, n, 1)
+            rows.append(("in-process", n, b))
+            print(
+                f"in-proc   {n:>9,} docs  {b['wall_s']:8.1f} s  {b['docs_per_s']:8.1f} docs/s  peak RSS"
+                f" {b['peak_rss_gb']:.2f} GB   speed-up with {args.workers} workers: {r['docs_per_s'] / b['docs_per_s']:.2f}x",
+                flush=True,
+            )
         if n == args.datatrove_docs:
             d = run_datatrove(list(generate(n, args.seed)), work, args.datatrove_python, args.workers)
             rows.append(("datatrove", n, d))
