@@ -87,7 +87,10 @@ def test_accounting_and_exact_dedup(news_runs):
         assert json.loads(r["meta"])["duplicate_of"] == f"news/x.jsonl.gz#{i + 1}"
     clusters = pq.read_table(out / "dedup" / "clusters.parquet").to_pylist()
     exact = [c for c in clusters if c["cluster_id"].startswith("exact-")]
-    assert sum(1 for c in exact if not c["kept"]) == s["removed"]["by_reason"]["dedup.exact"]["docs"]
+    dedup_removed = {r["id"]: r["reason"] for r in read_docs(out, "removed") if r["reason"].startswith("dedup.")}
+    assert {c["id"] for c in clusters if not c["kept"]} == set(dedup_removed)  # kept: survives dedup
+    exact_removed = sum(1 for c in exact if dedup_removed.get(c["id"]) == "dedup.exact")
+    assert exact_removed == s["removed"]["by_reason"]["dedup.exact"]["docs"]
 
 
 @pytest.mark.corpus
