@@ -32,10 +32,16 @@ sys.path.insert(0, str(REPO))
 from corpus_path import SHARED_DATA  # noqa: E402
 
 from curation.config import load_config  # noqa: E402
-from curation.decontam import EvalItem, build_index, decontaminate_document, match_words  # noqa: E402
+from curation.decontam import EvalItem, build_index, decontaminate_document, match_text  # noqa: E402
 from curation.evalsets import load_evalsets, parse_evalset_spec  # noqa: E402
+from curation.ngrams import ngram_word_string  # noqa: E402
 from curation.schema import Document  # noqa: E402
-from curation.text import ngram_words  # noqa: E402
+
+
+def ngram_words(text: str) -> list[str]:
+    """The decontamination words of a text."""
+    return ngram_word_string(text).split()
+
 
 SHARED = SHARED_DATA
 EVAL = SHARED / "evalsets"
@@ -199,7 +205,7 @@ def evaluate(name, index, section, cases):
                 int(removed)
             )
         if kind == "full_verbatim" and section.get("policy") == "jaccard":
-            m = match_words(index, ngram_words(text), section)
+            m = match_text(index, text, section)
             jaccards.append(max((x.jaccard for x in m), default=0.0))
     row = {k: float(np.mean(v)) for k, v in results.items()}
     counts = {k: len(v) for k, v in results.items()}

@@ -1,15 +1,13 @@
 """Word n-gram shingles, vectorised MinHash signatures and LSH band keys for near-duplicate detection.
 
-Everything after the text normalisation is numpy over whole arrays: token hashes are a polynomial
-hash over the UTF-8 bytes reduced per token (`np.add.reduceat`), shingle hashes fold `n` shifted
-token-hash arrays, and the signature is one `(shingles x permutations)` multiply-add-min. All
-hashes are seeded and independent of `PYTHONHASHSEED`, so signatures are identical on every worker.
+Everything after the text normalisation is numpy over whole arrays: token and shingle hashes are the shared
+polynomial hashes of `curation.ngrams` (with this module's constants), and the signature is one
+`(shingles x permutations)` multiply-add-min. All hashes are seeded and independent of `PYTHONHASHSEED`,
+so signatures are identical on every worker.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-_PUNCT = re.compile(r"[^\w\s]+")
+from curation.ngrams import WindowSums, WordRule, inverse, mix64, word_hashes, word_string
+
 _U64 = np.uint64
-_M1 = _U64(0xBF58476D1CE4E5B9)
-_M2 = _U64(0x94D049BB133111EB)
-_GOLDEN = _U64(0x9E3779B97F4A7C15)
-_BYTE_BASE = _U64(0x100000001B3)  # FNV-64 prime as the polynomial base over bytes
-_TOKEN_BASE = _U64(0xC2B2AE3D27D4EB4F)  # odd multiplier folding token hashes into n-gram hashes
+_GOLDEN = 0x9E3779B97F4A7C15
+_BYTE_BASE = 0x100000001B3  # FNV-64 prime as the polynomial base over bytes
+_TOKEN_BASE = 0xC2B2AE3D27D4EB4F  # odd multiplier folding token hashes into n-gram hashes
+_TOKEN_BASE_INV = inverse(_TOKEN_BASE)
 _CHUNK = 256  # shingles per multiply-min block: bounds the temporary matrix to CHUNK x num_perm x 8 bytes
 
 
@@ -46,6 +44,15 @@ class MinHashParams:
         if self.bands * self.rows > self.num_perm:
             raise ValueError(f"dedup: bands*rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
 
+    @property
+    def words(self) -> WordRule:
+        """The word normalisation these parameters select (punctuation deleted, not split: `don't` is one word)."""
+        return WordRule(
+            self.unicode_normalization,
+            "lower" if self.lowercase else "keep",
+            "delete" if self.strip_punctuation else "keep",
+        )
+
 
 def params_from_config(section: Mapping[str, Any]) -> MinHashParams:
     """MinHashParams from the `dedup` config section; bands/rows null means 'optimal for the threshold'."""
@@ -65,77 +72,28 @@ def params_from_config(section: Mapping[str, Any]) -> MinHashParams:
     )
 
 
-# ASCII characters that are neither \w nor \s: deleting them with str.translate is 2x faster than the regex
-_ASCII_PUNCT = str.maketrans(
-    "", "", "".join(c for c in map(chr, range(128)) if not (c.isalnum() or c == "_" or c.isspace()))
-)
-
-
 def normalize_words(text: str, params: MinHashParams) -> str:
     """Text as the shingler sees it: Unicode-normalised, lowercased, punctuation removed, single spaces."""
-    ascii_only = text.isascii()  # ASCII is already NFC/NFKC and needs no regex
-    if params.unicode_normalization and not ascii_only:
-        text = unicodedata.normalize(params.unicode_normalization, text)
-    if params.lowercase:
-        text = text.lower()
-    if params.strip_punctuation:
-        text = text.translate(_ASCII_PUNCT) if ascii_only else _PUNCT.sub("", text)
-    return " ".join(text.split())
-
-
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser on a uint64 array (wrapping arithmetic): a bijection with good avalanche."""
-    x = x ^ (x >> _U64(30))
-    x = x * _M1
-    x = x ^ (x >> _U64(27))
-    x = x * _M2
-    return x ^ (x >> _U64(31))
-
-
-_pow_cache = np.ones(1, dtype=np.uint64)
-
-
-def _byte_powers(length: int) -> np.ndarray:
-    """BYTE_BASE**i mod 2**64 for i < length (cached, grown on demand)."""
-    global _pow_cache
-    if len(_pow_cache) < length:
-        size = max(length, 2 * len(_pow_cache), 256)
-        powers = np.full(size, _BYTE_BASE, dtype=np.uint64)
-        powers[0] = 1
-        with np.errstate(over="ignore"):
-            _pow_cache = np.cumprod(powers, dtype=np.uint64)
-    return _pow_cache[:length]
+    return word_string(text, params.words)
 
 
 def token_hashes(normalized: str) -> np.ndarray:
     """64-bit hash of every space-separated token of an already normalised string, fully vectorised."""
-    data = np.frombuffer(normalized.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    if data.size == 0:
-        return np.empty(0, dtype=np.uint64)
-    spaces = np.flatnonzero(data == 32)
-    starts = np.concatenate(([0], spaces + 1))
-    ends = np.concatenate((spaces, [data.size]))
-    lengths = ends - starts
-    chars = data[data != 32].astype(np.uint64) + _U64(1)
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    position = np.arange(chars.size) - np.repeat(offsets, lengths)
-    with np.errstate(over="ignore"):
-        poly = np.add.reduceat(chars * _byte_powers(int(lengths.max()))[position], offsets)
-        return _mix64(poly ^ (lengths.astype(np.uint64) * _GOLDEN))
+    return word_hashes(normalized, _BYTE_BASE, byte_offset=1, length_salt=_GOLDEN)
 
 
 def shingle_hashes_raw(text: str, params: MinHashParams) -> np.ndarray:
-    """64-bit hash of every word n-gram in text order (repeats kept): enough for a signature, no sort."""
+    """64-bit hash of every word n-gram in text order (repeats kept): enough for a signature, no sort.
+
+    A shingle is `mix64(t[i] * B**(n-1) + t[i+1] * B**(n-2) + ... + t[i+n-1] + n * golden)` over token hashes
+    `t`; the sum is `B**(n-1)` times the window polynomial in `B**-1`, which `WindowSums` reads for all i at once.
+    """
     tokens = token_hashes(normalize_words(text, params))
     if tokens.size == 0:
         return tokens
     n = min(params.ngram, tokens.size)  # fewer than n words -> one shingle of all words
-    count = tokens.size - n + 1
-    folded = np.zeros(count, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(n):
-            folded = folded * _TOKEN_BASE + tokens[j : j + count]
-        return _mix64(folded + _U64(n) * _GOLDEN)
+    folded = WindowSums(tokens, _TOKEN_BASE_INV).poly(n) * _U64(pow(_TOKEN_BASE, n - 1, 1 << 64))
+    return mix64(folded + _U64(n * _GOLDEN % (1 << 64)))
 
 
 def shingle_hashes(text: str, params: MinHashParams) -> np.ndarray:
@@ -178,8 +136,8 @@ def band_keys(sig: np.ndarray, params: MinHashParams) -> list[bytes]:
     folded = np.zeros(params.bands, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(params.rows):
-            folded = folded * _TOKEN_BASE + rows[:, j]
-        folded = _mix64(folded)
+            folded = folded * _U64(_TOKEN_BASE) + rows[:, j]
+        folded = mix64(folded)
     raw = folded.astype(">u8").tobytes()
     return [band.to_bytes(2, "big") + raw[8 * band : 8 * band + 8] for band in range(params.bands)]
 
@@ -187,11 +145,11 @@ def band_keys(sig: np.ndarray, params: MinHashParams) -> list[bytes]:
 def band_hashes(sig: np.ndarray, params: MinHashParams) -> np.ndarray:
     """One 64-bit LSH bucket hash per band (band index mixed in, so equal rows in two bands never collide)."""
     rows = sig[: params.bands * params.rows].astype(np.uint64).reshape(params.bands, params.rows)
-    folded = np.arange(1, params.bands + 1, dtype=np.uint64) * _GOLDEN
+    folded = np.arange(1, params.bands + 1, dtype=np.uint64) * _U64(_GOLDEN)
     with np.errstate(over="ignore"):
         for j in range(params.rows):
-            folded = folded * _TOKEN_BASE + rows[:, j]
-        return _mix64(folded)
+            folded = folded * _U64(_TOKEN_BASE) + rows[:, j]
+        return mix64(folded)
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,4 +1,4 @@
-"""Text normalisation and splitting shared by filters, dedup and decontamination."""
+"""Exact-dedup keys and the filters' paragraph, line and token splitting (words for n-gram matching: `curation.ngrams`)."""
 
 from __future__ import annotations
 
@@ -26,44 +26,9 @@ def exact_dedup_key(text: str) -> str:
     return hashlib.blake2b(norm, digest_size=16).hexdigest()
 
 
-def split_lines(text: str) -> list[str]:
-    """Lines as the repetition and bullet rules see them (`\\n`, `\\r\\n`, `\\r` separated)."""
-    return text.splitlines()
-
-
 def split_paragraphs(text: str) -> list[str]:
     """Paragraphs: blocks separated by two or more newlines."""
     return [p for p in re.split(r"\n\s*\n", text.strip()) if p]
-
-
-# --- n-gram words (decontamination) -------------------------------------------------------------
-# A word is a maximal run of letters/digits in the NFKC form of the text; everything else
-# (punctuation, underscores, whitespace, tokeniser artefacts such as WikiText's "@-@") separates
-# words, so "Teddy's" and "Teddy 's", "1,000" and "1 @,@ 000" give the same words.
-_NGRAM_WORD = re.compile(r"[^\W_]+")
-
-
-def ngram_text(text: str) -> str:
-    """The NFKC form that n-gram word offsets refer to (identical to `text` for most input)."""
-    return unicodedata.normalize("NFKC", text)
-
-
-_NGRAM_SEPARATOR = re.compile(r"[\W_]+")
-
-
-def ngram_words(text: str) -> list[str]:
-    """Case-folded words for n-gram matching: punctuation ignored, whitespace irrelevant."""
-    return ngram_word_string(text).split()
-
-
-def ngram_word_string(text: str) -> str:
-    """`ngram_words` joined by single spaces, built in one regex pass (the matcher's fast path)."""
-    return _NGRAM_SEPARATOR.sub(" ", ngram_text(text)).strip().casefold()
-
-
-def ngram_word_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each `ngram_words` word in `ngram_text(text)`, for reporting and cutting."""
-    return [m.span() for m in _NGRAM_WORD.finditer(ngram_text(text))]
 
 
 # --- Word and line tokenisation for the filters (see docs/filters.md) ---------------------------------

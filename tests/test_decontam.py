@@ -24,12 +24,11 @@ from curation.decontam import (
     load_index,
     ngram_hashes,
     save_index,
-    text_ngram_hashes,
-    word_hashes,
+    word_string_hashes,
 )
 from curation.evalsets import load_evalsets, parse_evalset_spec
+from curation.ngrams import ngram_text, ngram_word_spans, ngram_word_string
 from curation.schema import Document
-from curation.text import ngram_text, ngram_word_spans, ngram_words
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL = SHARED_DATA / "evalsets"
@@ -76,6 +75,11 @@ def lee_lines(shared_data):
     return (SHARED_DATA / "news" / "lee" / "lee_background.cor").read_text("utf-8", "replace").splitlines()
 
 
+def ngram_words(text: str) -> list[str]:
+    """The decontamination words of a text."""
+    return ngram_word_string(text).split()
+
+
 def check(index, text, source="web", title=None, **overrides):
     """Run the document check with the default config section plus overrides."""
     doc = Document(id="t#0", source=source, text=text, title=title)
@@ -97,13 +101,13 @@ def test_wikitext_tokenisation_and_raw_text_give_the_same_words():
 def test_ngram_hashes_are_position_independent_and_distinct():
     words = ngram_words("the quick brown fox jumps over the lazy dog while the cat sleeps on a mat today")
     sub = words[3:16]
-    full = ngram_hashes(word_hashes(words), 13)
+    full = ngram_hashes(word_string_hashes(" ".join(words)), 13)
     assert len(full) == len(words) - 12
-    assert ngram_hashes(word_hashes(sub), 13)[0] == full[3]
+    assert ngram_hashes(word_string_hashes(" ".join(sub)), 13)[0] == full[3]
     assert len(np.unique(full)) == len(full)
-    assert np.array_equal(word_hashes(["fox", "fox"])[0:1], word_hashes(["fox"]))
+    assert np.array_equal(word_string_hashes("fox fox")[0:1], word_string_hashes("fox"))
     # word boundaries matter: "ab c" != "a bc"
-    assert not np.array_equal(word_hashes(["ab", "c"]), word_hashes(["a", "bc"]))
+    assert not np.array_equal(word_string_hashes("ab c"), word_string_hashes("a bc"))
 
 
 # --- injection into real documents -------------------------------------------------------------
@@ -247,7 +251,8 @@ def test_index_counts_match_eval_files(full_index):
     item = int(np.flatnonzero(full_index.item_ids == "gsm8k/0")[0])
     own = full_index.hashes[full_index.items == item]
     record = json.loads((EVAL / "gsm8k" / "test.jsonl").read_text("utf-8").split("\n")[0])
-    expected = text_ngram_hashes(record["question"] + "\n" + re.sub(r"<<[^>]*>>", "", record["answer"]), 13)
+    item_text = record["question"] + "\n" + re.sub(r"<<[^>]*>>", "", record["answer"])
+    expected = ngram_hashes(word_string_hashes(ngram_word_string(item_text)), 13)
     assert set(own.tolist()) == set(expected.tolist())
 
 

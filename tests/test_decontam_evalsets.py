@@ -16,8 +16,8 @@ from shared_data import SHARED_DATA
 from curation.decontam import load_index
 from curation.decontam_cli import add_decontam_index_parser
 from curation.evalsets import EvalSetError, load_evalset, parse_evalset_spec, preset_for
+from curation.ngrams import ngram_word_string
 from curation.sample import sample_dir
-from curation.text import ngram_words
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL = SHARED_DATA / "evalsets"
@@ -98,9 +98,9 @@ def test_generic_jsonl_csv_parquet_with_fields(tmp_path):
     array.write_text(json.dumps(rows, indent=2), "utf-8")
     for path in (jsonl, csv_path, pq_path, array):
         items, _ = load_evalset(parse_evalset_spec(f"mine={path}:q,a"))
-        assert [ngram_words(" ".join(i.segments)) for i in items] == [
-            ngram_words("How many legs does a spider have eight"),
-            ngram_words("Capital of France Paris"),
+        assert [ngram_word_string(" ".join(i.segments)) for i in items] == [
+            "how many legs does a spider have eight",
+            "capital of france paris",
         ]
 
 
