@@ -14,6 +14,10 @@ multipliers, independent of `PYTHONHASHSEED`, identical on every machine:
   `base**-start`, finished with the splitmix64 mixer (`word_hashes`);
 - an n-gram hash is a polynomial over word hashes, `sum h[i + j] * mul**j`, read for every window
   length from one prefix sum of position-weighted word hashes (`WindowSums`).
+- `next_ngram_hashes` extends (n-1)-gram hashes to n-gram hashes one word at a time, the same polynomial
+  read left to right (`sum h[i + j] * mul**(n-1-j)`), for callers that need every n in turn;
+- `local_word_hashes` uses Python's string hash instead of the bytes (faster, but seeded per process): for
+  comparisons inside one document only, never for anything stored.
 Each caller picks its constants (part of an index file's or a signature's format), not the algorithm.
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -200,3 +205,13 @@ class WindowSums:
     def poly_at(self, starts: np.ndarray, n: int) -> np.ndarray:
         """`poly(n)` at the given window starts only (each start + n <= size)."""
         return (self.prefix[starts + n] - self.prefix[starts]) * self.back[starts]
+
+
+def next_ngram_hashes(word_h: np.ndarray, n: int, prev: np.ndarray, mul: int | np.uint64) -> np.ndarray:
+    """n-gram hashes `sum_j word_h[i+j] * mul**(n-1-j)` from the (n-1)-gram ones `prev` (`word_h` itself for n = 2)."""
+    return prev[:-1] * _U64(mul) + word_h[n - 1 :]
+
+
+def local_word_hashes(words: Sequence[str]) -> np.ndarray:
+    """64-bit hash per word from Python's string hash: equal words, equal hashes, within this process only."""
+    return np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from curation.datatrove_tokens import datatrove_tokens
+from curation.ngrams import local_word_hashes, next_ngram_hashes
 from curation.profiles import READINGS, profile_name, signal_suffix
 from curation.schema import Document
 from curation.text import datatrove_lines, datatrove_paragraphs, split_paragraphs, words
@@ -43,16 +44,6 @@ def duplicate_stats(items: list[str]) -> tuple[int, int]:
 def _lines(text: str) -> list[str]:
     """Non-blank lines with surrounding whitespace removed (so `\\r` or indentation never matters)."""
     return [s for s in (line.strip() for line in text.splitlines()) if s]
-
-
-def _token_hashes(toks: tuple[str, ...]) -> np.ndarray:
-    """64-bit hash per token (Python's string hash, computed in C; equal tokens, equal hashes)."""
-    return np.fromiter(map(hash, toks), dtype=np.int64, count=len(toks)).view(np.uint64)
-
-
-def _next_hashes(unigrams: np.ndarray, n: int, prev: np.ndarray) -> np.ndarray:
-    """Hashes of every n-gram, extending the (n-1)-gram hashes `prev` by one token."""
-    return prev[:-1] * _MIX + unigrams[n - 1 :]
 
 
 def _dup_groups(hashes: np.ndarray, candidates: np.ndarray | None) -> tuple[np.ndarray, ...]:
@@ -132,7 +123,7 @@ def _top_ngrams(
     for n in TOP_NGRAM_SIZES:
         if n > m:
             break
-        hashes = _next_hashes(unigrams, n, hashes)
+        hashes = next_ngram_hashes(unigrams, n, hashes, _MIX)
         candidates = None if dup_mask is None else np.flatnonzero(dup_mask[:-1] & dup_mask[1:])
         pos, inverse, counts, first_pos = _dup_groups(hashes, candidates)
         is_dup = counts[inverse] > 1
@@ -171,7 +162,7 @@ def _dup_ngrams(
     hashes = unigrams
     rows = []
     for n in range(2, min(m, max(DUP_NGRAM_SIZES)) + 1):
-        hashes = _next_hashes(unigrams, n, hashes)
+        hashes = next_ngram_hashes(unigrams, n, hashes, _MIX)
         if n >= min(DUP_NGRAM_SIZES):
             pos = candidates[: np.searchsorted(candidates, m - n, side="right")]
             rows.append((n, pos, hashes[pos] + np.uint64((n * _SALT) % 2**64)))
@@ -208,7 +199,7 @@ def ngram_signals(toks: tuple[str, ...], text_len: int, convention: str) -> Sign
         return out
     cum = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=m), out=cum[1:])
-    unigrams = _token_hashes(toks)
+    unigrams = local_word_hashes(toks)
     dup4 = _top_ngrams(out, unigrams, cum, text_len, convention)
     if m >= min(DUP_NGRAM_SIZES) and dup4 is not None and len(dup4) == m - max(TOP_NGRAM_SIZES) + 1:
         _dup_ngrams(out, unigrams, cum, text_len, dup4, convention)
