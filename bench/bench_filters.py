@@ -257,7 +257,7 @@ def check_dash_chunks(texts: list[str]) -> None:
 
 
 def _whitespace_alpha(text: str) -> float:
-    """Fraction of whitespace-separated words holding a letter (the issue's check of the paper's wording)."""
+    """Fraction of whitespace-separated words holding a letter (a check of the paper's wording)."""
     ws = text.split()
     return sum(any(c.isalpha() for c in w) for w in ws) / len(ws) if ws else 0.0
 

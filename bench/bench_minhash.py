@@ -2,7 +2,7 @@
 
 Same documents, same 13-gram shingles (lowercased, punctuation removed), 128 permutations. Each
 method is timed end to end from text to signature, so the baselines include building shingle
-strings in Python (they cannot take text); the baseline named in the issue is the
+strings in Python (they cannot take text); the baseline is the
 `datasketch.MinHash.update` loop.
 
     .venv/bin/python bench/bench_minhash.py [--docs 400]

@@ -80,7 +80,7 @@ def demo_run(tmp_path_factory) -> DemoRun:
 
 # ---- end demo output ----------------------------------------------------------------------------------------
 
-# ---- runners/cloud fixtures (issue 8): local S3 and GCS servers ---------------------------------------------
+# ---- runners/cloud fixtures: local S3 and GCS servers -------------------------------------------------------
 _bucket_numbers = itertools.count()
 
 

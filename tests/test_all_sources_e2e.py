@@ -1,4 +1,4 @@
-"""Every source in its native format from ../shared/data through one `curation run` (issue: Sources)."""
+"""Every source in its native format from ../shared/data through one `curation run`."""
 
 from __future__ import annotations
 
