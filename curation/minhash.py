@@ -130,18 +130,6 @@ def signature(text: str, params: MinHashParams) -> np.ndarray:
     return signature_from_shingles(shingle_hashes_raw(text, params), params)
 
 
-def band_keys(sig: np.ndarray, params: MinHashParams) -> list[bytes]:
-    """One LSH bucket key per band: 2-byte band index + 8-byte hash of that band's rows."""
-    rows = sig[: params.bands * params.rows].astype(np.uint64).reshape(params.bands, params.rows)
-    folded = np.zeros(params.bands, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(params.rows):
-            folded = folded * _U64(_TOKEN_BASE) + rows[:, j]
-        folded = mix64(folded)
-    raw = folded.astype(">u8").tobytes()
-    return [band.to_bytes(2, "big") + raw[8 * band : 8 * band + 8] for band in range(params.bands)]
-
-
 def band_hashes(sig: np.ndarray, params: MinHashParams) -> np.ndarray:
     """One 64-bit LSH bucket hash per band (band index mixed in, so equal rows in two bands never collide)."""
     rows = sig[: params.bands * params.rows].astype(np.uint64).reshape(params.bands, params.rows)

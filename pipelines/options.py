@@ -26,13 +26,3 @@ def unknown_beam_flags(flags: Sequence[str]) -> list[str]:
 def has_flag(flags: Sequence[str], name: str) -> bool:
     """Whether `--name` or `--name=value` appears among the flags."""
     return any(f == f"--{name}" or f.startswith(f"--{name}=") for f in flags)
-
-
-def flag_value(flags: Sequence[str], name: str) -> str | None:
-    """Value of `--name value` / `--name=value` among the flags, if given."""
-    for i, f in enumerate(flags):
-        if f.startswith(f"--{name}="):
-            return f.split("=", 1)[1]
-        if f == f"--{name}" and i + 1 < len(flags):
-            return flags[i + 1]
-    return None

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from curation.config import default_config
 from curation.minhash import (
     MinHashParams,
-    band_keys,
+    band_hashes,
     candidate_probability,
     estimated_jaccard,
     jaccard,
@@ -103,13 +103,18 @@ def test_signature_is_seeded_and_identical_in_another_process():
     assert signature(text, MinHashParams(seed=2)).tolist() != here
 
 
-def test_band_keys_change_only_in_the_band_that_changed():
+def test_band_hashes_change_only_in_the_band_that_changed():
     sig = signature("one two three four five six seven eight nine ten eleven twelve thirteen fourteen", PARAMS)
     other = sig.copy()
     other[PARAMS.rows * 3] ^= 1
-    keys, changed = band_keys(sig, PARAMS), band_keys(other, PARAMS)
-    assert len(keys) == PARAMS.bands and len(set(keys)) == PARAMS.bands
-    assert [i for i in range(PARAMS.bands) if keys[i] != changed[i]] == [3]
+    keys, changed = band_hashes(sig, PARAMS), band_hashes(other, PARAMS)
+    assert len(keys) == PARAMS.bands and len(set(keys.tolist())) == PARAMS.bands
+    assert np.flatnonzero(keys != changed).tolist() == [3]
+
+
+def test_band_hashes_of_equal_rows_in_two_bands_differ():
+    sig = np.zeros(PARAMS.num_perm, dtype=np.uint32)  # every band's rows equal
+    assert len(set(band_hashes(sig, PARAMS).tolist())) == PARAMS.bands
 
 
 @pytest.mark.parametrize(("threshold", "num_perm"), [(0.8, 128), (0.8, 256), (0.5, 64)])
