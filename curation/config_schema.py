@@ -21,7 +21,7 @@ from curation import extract, langid
 from curation.config import STAGES, ConfigError
 from curation.profiles import PROFILES
 
-Stage = Literal[STAGES]
+Stage = Literal[STAGES]  # type: ignore[valid-type]
 Count = Annotated[int, Field(ge=0)]
 Positive = Annotated[int, Field(ge=1)]
 Number = Annotated[float, Field(ge=0)]
@@ -62,8 +62,8 @@ OVERRIDABLE = tuple(name for name, field in Source.model_fields.items() if not f
 class Extract(Section):
     """HTML main-text extraction (web WARC responses, HTML news)."""
 
-    backend: Literal[extract.BACKENDS] = key("main-text extractor for HTML documents")
-    fallback_backend: Literal[("auto", *extract.BACKENDS)] | None = key(
+    backend: Literal[extract.BACKENDS] = key("main-text extractor for HTML documents")  # type: ignore[valid-type]
+    fallback_backend: Literal[("auto", *extract.BACKENDS)] | None = key(  # type: ignore[valid-type]
         "second extractor for pages the first handles badly (auto = the other backend, null = none)"
     )
     fallback_min_chars: Count = key("retry with the fallback below this many characters")
@@ -98,7 +98,7 @@ class Readers(Section):
 class Language(Section):
     """Language identification and the language filter."""
 
-    backend: Literal[langid.BACKENDS] = key("language-ID backend")
+    backend: Literal[langid.BACKENDS] = key("language-ID backend")  # type: ignore[valid-type]
     model_path: str | None = key("another fastText LID model file; null = the packaged lid.176.ftz")
     keep: list[str] = key("language labels kept (empty = any language)")
     min_score: Fraction = key("documents with a lower top language score are dropped")
@@ -267,7 +267,7 @@ class Mixture(Section):
 class Config(Section):
     """The whole configuration: one field per top-level section of default.yaml."""
 
-    profile: Literal[PROFILES] = key("reading of what the paper leaves open: gopher (its wording), datatrove")
+    profile: Literal[PROFILES] = key("reading of what the paper leaves open: gopher (its wording), datatrove")  # type: ignore[valid-type]
     stage_order: list[Stage] = key("canonical stage order")
     sources: dict[str, Source] = Field(min_length=1, description="input sources: priority, stage chain, overrides")
     extract: Extract = key("HTML main-text extraction")

@@ -46,7 +46,8 @@ def parse_evalset_spec(spec: str) -> EvalSetSpec:
     name = name.strip()
     if not sep or not name or not rest.strip():
         raise EvalSetError(f"--evalset expects NAME=PATH[:field1,field2], got {spec!r}")
-    path, fields = rest, ()
+    path = rest
+    fields: tuple[str, ...] = ()
     head, colon, tail = rest.rpartition(":")
     if colon and head and "/" not in tail and "\\" not in tail and not re.fullmatch(r"[A-Za-z]", head):
         path, fields = head, tuple(f.strip() for f in tail.split(",") if f.strip())
@@ -262,7 +263,8 @@ def load_wikitext(path: str, name: str, gap_markers: Sequence[str] = GAP_MARKERS
     lines = [line.rstrip("\r") for line in _read_text(path).split("\n")]
     items: list[EvalItem] = []
     titles: dict[str, str] = {}
-    title, body = None, []
+    title: str | None = None
+    body: list[str] = []
 
     def flush() -> None:
         text = "\n".join(body).strip()

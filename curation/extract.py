@@ -155,7 +155,7 @@ def extract_detailed(
     """
     text = _run_backend(html, url, backend)
     reason = route_reason(text, min_chars, max_short_line_frac) if fallback and fallback != backend else None
-    if reason is None:
+    if reason is None or fallback is None:
         return Extraction(text, backend)
     other = _run_backend(html, url, fallback)
     better = len(other) > len(text) if reason == "short" else len(other) >= min_chars

@@ -27,7 +27,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 
@@ -36,13 +36,14 @@ _EMPTY = np.zeros(0, dtype=np.uint64)
 
 # --- words -------------------------------------------------------------------------------------------
 
+NormalForm = Literal["NFC", "NFD", "NFKC", "NFKD"]
 Case = Literal["casefold", "lower", "keep"]
 Punctuation = Literal["split", "delete", "keep"]
 
 
 @dataclass(frozen=True)
 class WordRule:
-    """How text becomes words: Unicode normal form ("" for none), case mapping, punctuation handling.
+    """How text becomes words: Unicode normal form (a `NormalForm`, "" for none), case mapping, punctuation handling.
 
     `split` separates words at every run of non-letters/digits (underscore included) and case-folds after
     splitting, so words line up with `ngram_word_spans` offsets; `delete` removes every character that is
@@ -77,11 +78,11 @@ def word_string(text: str, rule: WordRule) -> str:
     """The words of `text` under `rule`, joined by single spaces (no leading or trailing space)."""
     if rule.punctuation == "split":
         if rule.unicode_form:
-            text = unicodedata.normalize(rule.unicode_form, text)
+            text = unicodedata.normalize(cast(NormalForm, rule.unicode_form), text)
         return _case(_SEPARATORS.sub(" ", text).strip(), rule.case)
     ascii_only = text.isascii()  # ASCII is already in every normal form and needs no regex
     if rule.unicode_form and not ascii_only:
-        text = unicodedata.normalize(rule.unicode_form, text)
+        text = unicodedata.normalize(cast(NormalForm, rule.unicode_form), text)
     text = _case(text, rule.case)
     if rule.punctuation == "delete":
         text = text.translate(_ASCII_PUNCT) if ascii_only else _PUNCT.sub("", text)

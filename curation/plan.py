@@ -101,7 +101,7 @@ def build_plan(
     suggested, feasible = capped_weights(
         {s: weights.get(s, 0.0) for s in sources}, unique_tokens, train_tokens, max_epochs
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     warnings = []
     for s in sources:
         u = float(unique_tokens.get(s, 0))

@@ -65,7 +65,7 @@ def invariant_violations(stats: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _fmt_bytes(n: int) -> str:
+def _fmt_bytes(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if abs(n) < 1000 or unit == "TB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -104,14 +104,10 @@ def render_funnel(stats: Mapping[str, Any]) -> str:
         lines += [f"{a:<12} {b:<40} {c:>10} {d:>10} {e:>7}" for a, b, c, d, e in rows]
         return "\n".join(lines)
     table = Table(title="Funnel: input = kept + removed + failed", show_lines=False)
-    for col, justify in (
-        ("source", "left"),
-        ("step", "left"),
-        ("docs", "right"),
-        ("bytes", "right"),
-        ("share", "right"),
-    ):
-        table.add_column(col, justify=justify)
+    for col in ("source", "step"):
+        table.add_column(col, justify="left")
+    for col in ("docs", "bytes", "share"):
+        table.add_column(col, justify="right")
     last = None
     for source, step, docs, nbytes, share in rows:
         if last is not None and source != last:

@@ -120,7 +120,7 @@ class HuggingFaceTokenizer:
             raise TokenizerError(f"not a Hugging Face tokenizer.json: {exc}".splitlines()[0]) from None
         self.vocab_size = int(self.tok.get_vocab_size(with_added_tokens=True))
         candidates = (eos_token,) if eos_token else EOS_CANDIDATES
-        found = [(t, self.tok.token_to_id(t)) for t in candidates if self.tok.token_to_id(t) is not None]
+        found = [(t, i) for t in candidates if (i := self.tok.token_to_id(t)) is not None]
         if not found:
             raise TokenizerError(
                 f"no end-of-document token in the tokenizer (looked for {', '.join(candidates)}); name one with --eos-token"

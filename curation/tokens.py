@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 IDX_MAGIC = b"MMIDIDX\x00\x00"
 IDX_VERSION = 1
 # Megatron's DType codes.
-_DTYPE_CODES = {np.dtype(np.uint16): 8, np.dtype(np.int32): 4}
+_DTYPE_CODES: dict[np.dtype, int] = {np.dtype(np.uint16): 8, np.dtype(np.int32): 4}
 _CODE_DTYPES = {code: dtype for dtype, code in _DTYPE_CODES.items()}
 # Megatron chooses uint16 below this vocabulary size (best_fitting_dtype / DType.optimal_dtype).
 UINT16_VOCAB_LIMIT = 65500

@@ -118,7 +118,7 @@ def relative_paths(files: Sequence[InputFile]) -> dict[str, str]:
     shared by all of them instead, which distinct paths never share.
     """
     paths = sorted({f.path for f in files})
-    names = {}
+    names: dict[str, str] = {}
     for f in files:
         names.setdefault(f.path, _relative(f.path, glob_root(f.glob)))
     if len(set(names.values())) == len(paths):

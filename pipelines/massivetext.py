@@ -148,6 +148,7 @@ class ProcessItemFn(beam.DoFn):
                 summary = json.loads(f.read().decode("utf-8"))
             Metrics.counter("curation", "items_resumed").inc()
         else:
+            assert self.processor is not None, "setup() makes the processor"
             summary = self.processor.process(item)
             for name, value in summary["counters"].items():
                 Metrics.counter("curation", name).inc(value)

@@ -225,6 +225,7 @@ class ItemProcessor:
 
         Stored, not applied: it takes effect in the apply step, after dedup, as in the paper's order.
         """
+        assert self.index is not None, "called only with an index"
         probe = dataclasses.replace(doc, meta=dict(doc.meta), reason=None)
         removed, rows = decontaminate_document(probe, self.index, self.decontam_section)
         if not rows and not removed:
@@ -356,6 +357,7 @@ class ItemProcessor:
         """Write a sorted feature array and its fine-bucket offsets; None when there are no rows."""
         if array.size == 0:
             return None
+        assert array.dtype.names is not None, "a structured array"
         first = array.dtype.names[0]
         rel = work_relpath(item.key, f"{suffix}.npy")
         write_file(staged_path(self.ctx.out, rel), npy_bytes(array))

@@ -101,6 +101,7 @@ def local_runner_flags(input_bytes: int, cores: int, workers: int | None, user_f
         if count > 1:
             flags.append(f"--direct_num_workers={count}")
     elif user_mode is None:
+        assert user_workers is not None
         # Beam ignores direct_num_workers != 1 in in_memory mode; processes are what the user asked for.
         if user_workers.strip() not in ("", "1"):
             flags.append("--direct_running_mode=multi_processing")

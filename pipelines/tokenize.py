@@ -17,7 +17,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from curation.tokenize_docs import failed_documents, output_paths, tokenize_shard
-from curation.tokenizer import tokenizer_from_bytes
+from curation.tokenizer import Tokenizer, tokenizer_from_bytes
 from curation.tokens import parquet_token_type, token_dtype
 from pipelines.outputs import commit, join, read_manifest, write_staged
 from pipelines.runner import guard_local_runner_streams
@@ -43,7 +43,7 @@ class TokenizeShard(beam.DoFn):
         self.out, self.tok = out, tok
         self.tokenizer_bytes, self.eos_token = tokenizer_bytes, eos_token
         self.cfg = dict(cfg)
-        self.tokenizer = None
+        self.tokenizer: Tokenizer | None = None
 
     def setup(self) -> None:
         self.tokenizer = tokenizer_from_bytes(self.tokenizer_bytes, self.eos_token)
@@ -55,6 +55,7 @@ class TokenizeShard(beam.DoFn):
                 data = f.read()
         except Exception as exc:  # noqa: BLE001 - a missing shard fails whole (tokenize_shard counts its rows)
             data = f"unreadable: {type(exc).__name__}: {exc}".encode()
+        assert self.tokenizer is not None, "setup() loads the tokenizer"
         result = tokenize_shard(data, entry, self.tokenizer, self.cfg)
         paths = output_paths(entry["path"])
         source = result.source
@@ -63,8 +64,8 @@ class TokenizeShard(beam.DoFn):
             {**write_staged(self.tok, paths["bin"], result.bin), "kind": "bin", "rows": result.documents},
             {**write_staged(self.tok, paths["idx"], result.idx), "kind": "idx", "rows": result.documents},
         ]
-        for f in files:
-            f.update(source=source, tokens=result.tokens)
+        for written in files:
+            written.update(source=source, tokens=result.tokens)
         failed = failed_documents(result.failures)
         if result.failures:
             files.append(

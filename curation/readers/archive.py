@@ -126,8 +126,8 @@ class OpenArchive:
             with self._zip.open(entry) as handle:
                 return handle.read(limit)
         assert self._tar is not None
-        handle = self._tar.extractfile(entry)
-        return handle.read(limit) if handle is not None else b""
+        member_file = self._tar.extractfile(entry)
+        return member_file.read(limit) if member_file is not None else b""
 
     def close(self) -> None:
         """Release the spooled copy."""

@@ -69,9 +69,9 @@ def decode_html(body: bytes, http_charset: str | None = None) -> tuple[str, str]
     A declared charset that fails strict decoding falls through to the next candidate; the last
     resort replaces invalid bytes, so this never raises. Returns (text, codec used).
     """
-    for bom, name in _BOMS:
+    for bom, bom_codec in _BOMS:
         if body.startswith(bom):
-            return body[len(bom) :].decode(name, "replace"), name
+            return body[len(bom) :].decode(bom_codec, "replace"), bom_codec
     meta = _CHARSET_RE.search(body[:4096])
     candidates = [_codec(http_charset), _codec(meta.group(1).decode("ascii", "ignore") if meta else None), "utf-8"]
     for name in candidates:

@@ -86,7 +86,7 @@ def histogram(
     subtitle: str,
     log: bool,
     y_title: str,
-) -> alt.LayerChart:
+) -> alt.LayerChart | alt.FacetChart:
     """Pre-binned stacked histogram of kept vs removed documents with each threshold as a dashed rule."""
     x_scale = alt.Scale(type="log") if log else alt.Scale(zero=False, nice=False)
     x_axis = alt.Axis(format="~s", values=_decades(bins)) if log else alt.Axis(format=",~r", labelOverlap=True)
@@ -114,7 +114,7 @@ def histogram(
     return alt.layer(*layers, title=heading).properties(width=250, height=120)
 
 
-def grid(charts: Sequence[alt.TopLevelMixin], columns: int) -> alt.ConcatChart:
+def grid(charts: Sequence[alt.LayerChart | alt.FacetChart], columns: int) -> alt.ConcatChart:
     """Small multiples in rows of `columns`, one shared legend."""
     return alt.concat(*charts, columns=columns).resolve_scale(color="shared").configure_concat(spacing=24)
 

@@ -25,7 +25,7 @@ def language_rows(sample: Sample) -> list[dict[str, Any]]:
         counts[(r["source"], r["language"] or NO_LANGUAGE, r["kind"])] += r["count_all"]
     rows = []
     for source in sorted({s for s, _, _ in counts}):
-        totals = Counter()
+        totals: Counter[str] = Counter()
         for (s, lang, _), n in counts.items():
             if s == source:
                 totals[lang] += n

@@ -57,8 +57,8 @@ def deciding_signals(reason: str, row: Mapping[str, Any], cfg: Mapping[str, Any]
     if reason == "language.not_kept":
         keep = ", ".join(section.get("keep") or [])
         score = row.get(SIGNAL_PREFIX + "language.score")
-        value = f"{row.get('language')}" + (f" (score {format_number(score)})" if score is not None else "")
-        return [{"signal": "language", "value": value, "bound": f"not in [{keep}]", "fails": True}]
+        label = f"{row.get('language')}" + (f" (score {format_number(score)})" if score is not None else "")
+        return [{"signal": "language", "value": label, "bound": f"not in [{keep}]", "fails": True}]
     out = []
     for rule in RULES:
         if rule.reason != reason:
@@ -181,7 +181,7 @@ def examples_section(
         entries = []
         for kind, group in (("removed", chosen[reason]), ("kept", near[reason])):
             for row in group:
-                extra = fetched.get((row.get("_path"), row.get("_group"), row.get("_row")), row)
+                extra = fetched.get((row["_path"], row["_group"], row["_row"]), row) if "_path" in row else row
                 meta = json.loads(extra.get("meta") or "{}")
                 entries.append(
                     {

@@ -128,7 +128,8 @@ def rules_by_signal(cfg: Mapping[str, Any]) -> dict[str, Rule]:
 def bounds(rule: Rule, cfg: Mapping[str, Any], sources: list[str]) -> list[Bound]:
     """The rule's thresholds, one per distinct value among `sources` (a per-source override splits them)."""
     found: dict[tuple[str, float, str], list[str]] = {}
-    for source in sources or [None]:
+    candidates: list[str | None] = [*sources] or [None]
+    for source in candidates:
         section = stage_section(cfg, rule.stage, source)
         for kind, key in (("min", rule.low), ("max", rule.high)):
             if key is None or section.get(key) is None:
