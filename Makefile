@@ -42,8 +42,9 @@ lint: $(TESTENV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Hook for a type checker (not enforced yet): add its command here and it runs in `make test` and CI.
+# mypy at the level the code passes (pyproject.toml [tool.mypy]); part of `make test` and CI.
 typecheck: $(TESTENV)
+	$(BIN)/mypy curation filters pipelines
 
 clean:
 	rm -rf demo-out .pytest_cache .ruff_cache build dist *.egg-info
