@@ -220,7 +220,7 @@ def epochs_chart(
     cap: float,
     absent: Sequence[str],
     title: str,
-) -> alt.LayerChart:
+) -> alt.LayerChart | alt.FacetChart:
     """Epochs per source under the requested mixture and the suggested re-weighting, the cap as a dashed line.
 
     A log axis is used once some source is repeated more than ten times the cap; sources the mixture weights
