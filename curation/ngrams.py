@@ -153,7 +153,7 @@ class _Powers:
 _POWERS: dict[int, _Powers] = {}
 
 
-def powers(mul: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _powers(mul: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(mul**i, mul**-i) mod 2**64 for i < n, from a per-multiplier cache shared by every caller."""
     table = _POWERS.get(mul)
     if table is None:
@@ -171,7 +171,7 @@ def word_hashes(joined: str, base: int, byte_offset: int = 0, length_salt: int =
     data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
     sep = data == 32
     starts = np.flatnonzero(np.concatenate(([True], sep[:-1])))
-    fwd, back = powers(base, len(data))
+    fwd, back = _powers(base, len(data))
     weighted = data.astype(np.uint64)
     if byte_offset:
         weighted += _U64(byte_offset)
@@ -188,7 +188,7 @@ class WindowSums:
     """Prefix sums of position-weighted word hashes: every n-word window's polynomial hash, any n, in O(words)."""
 
     def __init__(self, word_h: np.ndarray, mul: int):
-        fwd, self.back = powers(mul, len(word_h))
+        fwd, self.back = _powers(mul, len(word_h))
         self.size = len(word_h)
         self.weighted = word_h * fwd  # word_h[k] * mul**k
         self.prefix = np.concatenate(([_U64(0)], np.cumsum(self.weighted, dtype=np.uint64)))
@@ -202,10 +202,6 @@ class WindowSums:
         """Per window start i: sum_j word_h[i+j] * mul**j (unmixed; empty when fewer than n words)."""
         sums, back = self.sums(n)
         return sums * back
-
-    def poly_at(self, starts: np.ndarray, n: int) -> np.ndarray:
-        """`poly(n)` at the given window starts only (each start + n <= size)."""
-        return (self.prefix[starts + n] - self.prefix[starts]) * self.back[starts]
 
 
 def next_ngram_hashes(word_h: np.ndarray, n: int, prev: np.ndarray, mul: int | np.uint64) -> np.ndarray:
