@@ -148,7 +148,7 @@ def _plain_meta(meta: Any) -> bool:
     """True when `meta` is already JSON data with str keys and clean strings (the common case, checked fast)."""
     if type(meta) is not dict:
         return False
-    stack = [(meta, 0)]
+    stack: list[tuple[Any, int]] = [(meta, 0)]
     while stack:
         value, depth = stack.pop()
         kind = type(value)

@@ -14,7 +14,7 @@ import bz2
 import io
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import zstandard
 
@@ -118,7 +118,7 @@ class MemberReader:
         self._raw_pos = offset  # file offset just past the last byte read from raw
         self._raw_eof = False
         self._pending = b""  # compressed bytes read but not yet given to a decompressor
-        self._dec = None  # type: ignore[var-annotated]
+        self._dec: Any = None  # the current member's zlib, bz2 or zstandard decompressor
         self._buf = b""  # decompressed bytes not yet consumed: self._buf[self._pos:]
         self._pos = 0
         self._consumed = 0  # decompressed bytes handed out

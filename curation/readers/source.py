@@ -62,8 +62,8 @@ def _records(spec: Format, stream: BinaryIO, ctx: ReadContext) -> Iterator[Docum
     if spec.parse_line is not None:
         if method == "lines":
             pos = skip_partial_line(stream, file.start)
-            reader = io.BufferedReader(Window(stream, pos), buffer_size=1 << 20)  # type: ignore[arg-type]
-            return line_records(reader, ctx, spec.parse_line, pos, file.end, file.first_line)
+            lines = io.BufferedReader(Window(stream, pos), buffer_size=1 << 20)  # type: ignore[arg-type]
+            return line_records(lines, ctx, spec.parse_line, pos, file.end, file.first_line)
         reader = decompressed(stream, codec)
         ctx.members = member_reader(reader)
         if reader is stream:

@@ -432,7 +432,7 @@ def _first_stream_siteinfo(ctx: ReadContext) -> tuple[_DumpHandler, str, str] | 
     None when the start of the dump cannot be parsed: the range holding byte 0 reports that.
     """
     assert ctx.raw is not None
-    source = decompressed(Window(ctx.raw, 0), codec_of(ctx.path))
+    source = decompressed(Window(ctx.raw, 0), codec_of(ctx.path))  # type: ignore[arg-type]
     head = source.read(_CHUNK)
     expat_encoding, codec = _xml_encoding(head)
     parser, handler = _new_parser(ctx)
