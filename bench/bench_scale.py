@@ -71,8 +71,9 @@ def progress_phases(out: Path, state: dict) -> None:
             done[phase] += json.loads((folder / name).read_text()).get("done", False)
     if total["apply"] and "apply_start" not in state:
         state["apply_start"] = now
-    if total["process"] and done["process"] == total["process"] and not total["apply"]:
-        state.setdefault("process_end", now)
+    all_done = total["process"] and done["process"] == total["process"] and not total["apply"]
+    if all_done and state.get("process_items") != total["process"]:  # first moment all items seen so far are done
+        state["process_end"], state["process_items"] = now, total["process"]
 
 
 def measure(cmd: list[str], out: Path | None = None, env: dict | None = None) -> dict:
