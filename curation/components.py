@@ -33,15 +33,6 @@ def canonical(edges: np.ndarray) -> np.ndarray:
     return np.stack([lo[first], hi[first]], axis=1)
 
 
-def _group_min(nodes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(unique nodes, min value per node) for parallel arrays."""
-    order = np.lexsort((values, nodes))
-    nodes, values = nodes[order], values[order]
-    first = np.ones(nodes.size, dtype=bool)
-    first[1:] = nodes[1:] != nodes[:-1]
-    return nodes[first], values[first]
-
-
 def directed(edges: np.ndarray) -> np.ndarray:
     """Both directions (u, v) and (v, u) of every edge: what a star step groups by u."""
     edges = np.asarray(edges, dtype=EDGE).reshape(-1, 2)
@@ -67,24 +58,58 @@ def route(edges: np.ndarray, parts: int) -> list[np.ndarray]:
     return [both[bounds[i] : bounds[i + 1]] for i in range(parts)]
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a plain sort: numpy's `unique` is several times slower on large uint64 arrays)."""
+    values = np.sort(values, axis=None)
+    keep = np.ones(values.size, dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
+def _unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, each value's index among them) via one argsort (searchsorted misses cache)."""
+    flat = values.ravel()
+    order = np.argsort(flat)
+    ordered = flat[order]
+    starts = np.ones(flat.size, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(flat.size, dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return ordered[starts], inverse.reshape(values.shape)
+
+
+def _dense_canonical(a: np.ndarray, b: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """`canonical` of edges given as dense indices into sorted `nodes` (one sort of packed 64-bit keys)."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    keep = lo != hi
+    packed = _sorted_unique((lo[keep].astype(EDGE) << EDGE(32)) | hi[keep].astype(EDGE))
+    return np.stack([nodes[packed >> EDGE(32)], nodes[packed & EDGE(0xFFFFFFFF)]], axis=1)
+
+
 def star_step(edges_of_nodes: np.ndarray, kind: str) -> np.ndarray:
-    """One large- or small-star step over directed edges (u, v) that hold every edge of each u they contain."""
+    """One large- or small-star step over directed edges (u, v) that hold every edge of each u they contain.
+
+    Node keys are first replaced by their rank among the step's nodes (order-preserving), so the per-node
+    minimum is one `np.minimum.at` and de-duplication sorts one packed key instead of two columns.
+    """
     if edges_of_nodes.size == 0:
         return edges_of_nodes.reshape(0, 2)
-    u, v = edges_of_nodes[:, 0], edges_of_nodes[:, 1]
-    if kind == "large":
-        nodes, mins = _group_min(u, v)
-        m_of_u = np.minimum(mins, nodes)[np.searchsorted(nodes, u)]
-        larger = v > u
-        return canonical(np.stack([v[larger], m_of_u[larger]], axis=1))
-    if kind != "small":
+    if kind not in ("large", "small"):
         raise ValueError(f"star step must be 'large' or 'small', got {kind!r}")
-    smaller = v <= u
-    u, v = u[smaller], v[smaller]
-    nodes, mins = _group_min(u, v)
-    m = np.minimum(mins, nodes)
-    m_of_u = m[np.searchsorted(nodes, u)]
-    return canonical(np.concatenate([np.stack([v, m_of_u], axis=1), np.stack([nodes, m], axis=1)]))
+    nodes, dense = _unique_inverse(np.asarray(edges_of_nodes, dtype=EDGE))
+    if nodes.size >= 1 << 32:
+        raise ValueError("a star step holds at most 2^32 nodes; use more partitions")
+    u, v = dense[:, 0], dense[:, 1]
+    if kind == "small":
+        smaller = v <= u
+        u, v = u[smaller], v[smaller]
+    m = np.arange(nodes.size)  # m(u) = min(N(u) ∪ {u}) over the neighbours this step looks at
+    np.minimum.at(m, u, v)
+    if kind == "large":
+        larger = v > u
+        return _dense_canonical(v[larger], m[u][larger], nodes)
+    present = _sorted_unique(u)
+    return _dense_canonical(np.concatenate([v, present]), np.concatenate([m[u], m[present]]), nodes)
 
 
 def large_star(edges: np.ndarray) -> np.ndarray:
@@ -107,10 +132,11 @@ def split_settled(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if edges.size == 0:
         return edges, edges
     roots, leaves = edges[:, 0], edges[:, 1]
-    leaf_set, leaf_counts = np.unique(leaves, return_counts=True)
+    leaf_set, leaf_index = _unique_inverse(leaves)
+    leaf_counts = np.bincount(leaf_index, minlength=leaf_set.size)
     ok = ~np.isin(roots, leaf_set) & ~np.isin(leaves, leaf_set[leaf_counts > 1])
     while True:  # a star touching an unfinished edge is unfinished too (a star takes at most two passes)
-        rest_nodes = np.unique(edges[~ok])
+        rest_nodes = _sorted_unique(edges[~ok])
         touching = ok & (np.isin(roots, rest_nodes) | np.isin(leaves, rest_nodes))
         if not touching.any():
             return edges[ok], edges[~ok]
@@ -122,8 +148,7 @@ def union_find(edges: np.ndarray) -> np.ndarray:
     edges = canonical(edges)
     if edges.size == 0:
         return edges
-    nodes, inverse = np.unique(edges, return_inverse=True)
-    inverse = inverse.reshape(-1, 2)
+    nodes, inverse = _unique_inverse(edges)
     parent = np.arange(nodes.size)
     # Pointer jumping over "min label" propagation: labels only decrease, converges in O(log n) passes.
     while True:
@@ -148,7 +173,7 @@ def union_find(edges: np.ndarray) -> np.ndarray:
 def finish_components(settled: np.ndarray, rest: np.ndarray) -> np.ndarray:
     """(node, root) rows from finished stars (as they are) and the unfinished rest (one union-find)."""
     settled = np.asarray(settled, dtype=EDGE).reshape(-1, 2)
-    stars = np.concatenate([settled[:, ::-1], np.unique(settled[:, 0]).repeat(2).reshape(-1, 2)])
+    stars = np.concatenate([settled[:, ::-1], _sorted_unique(settled[:, 0]).repeat(2).reshape(-1, 2)])
     rows = np.concatenate([stars, union_find(rest)])
     return rows[np.argsort(rows[:, 0], kind="stable")]
 
