@@ -3,8 +3,6 @@
 A shuffle is what a GroupByKey moves between workers: Dataflow bills it per GB (Dataflow Shuffle), and the
 local runners hold it in memory. Both runs use the in-process FnApiRunner, whose GroupingBuffer receives every
 GroupByKey input already encoded, so the sum of the bytes appended there is exactly what the graph shuffles.
-Bytes written through Beam's FileSystems (staged shards, final output) are counted too: on a cloud runner they
-are object-store writes instead of shuffle.
 
     python bench/bench_shuffle.py --docs 20000 --compare /path/to/old/checkout
 """
@@ -24,10 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 MEASURE = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.runners.portability.fn_api_runner import execution
 
-counts = {"shuffled": 0, "written": 0}
+counts = {"shuffled": 0}
 append = execution.GroupingBuffer.append
 
 def counted_append(self, elements_data):
@@ -35,25 +32,6 @@ def counted_append(self, elements_data):
     return append(self, elements_data)
 
 execution.GroupingBuffer.append = counted_append
-create = FileSystems.create
-
-class CountingWriter:
-    def __init__(self, inner):
-        self.inner = inner
-    def write(self, data):
-        counts["written"] += len(data)
-        return self.inner.write(data)
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-    def __enter__(self):
-        return self
-    def __exit__(self, *exc):
-        self.inner.close()
-
-def counting_create(path, *args, **kwargs):
-    return CountingWriter(create(path, *args, **kwargs))
-
-FileSystems.create = staticmethod(counting_create)
 from curation.cli import main
 code = main(["run", "--input", "web=" + sys.argv[2], "--output", sys.argv[3], "--workers", "1", "--overwrite"])
 print(json.dumps({"exit": code, **counts}))
@@ -92,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             r = measure(tree, corpus, Path(tmp) / f"out-{len(results)}", args.python)
             results[name] = r
             print(
-                f"{name:14s} shuffled {r['shuffled'] / 1e6:9.2f} MB = {r['shuffled'] / size:.4f} per input byte;"
-                f" written through FileSystems {r['written'] / 1e6:8.1f} MB = {r['written'] / size:.3f} per input byte"
+                f"{name:14s} shuffled {r['shuffled'] / 1e6:9.2f} MB = {r['shuffled'] / size:.4f} per input byte"
                 f" (exit {r['exit']})",
                 flush=True,
             )
