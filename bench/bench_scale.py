@@ -121,24 +121,25 @@ from datatrove.pipeline.filters import GopherQualityFilter, GopherRepetitionFilt
 from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
 
-inp, work, tasks = sys.argv[1], sys.argv[2], int(sys.argv[3])
-cfg = MinhashConfig()
-
-
-def run(name, pipeline, n_tasks=tasks):
+def run(name, pipeline, n_tasks):
     LocalPipelineExecutor(
-        pipeline=pipeline, tasks=n_tasks, workers=tasks, logging_dir=f"{work}/logs/{name}", skip_completed=False
+        pipeline=pipeline, tasks=n_tasks, workers=min(n_tasks, TASKS), logging_dir=f"{WORK}/logs/{name}",
+        skip_completed=False,
     ).run()
 
 
-run("filter", [JsonlReader(inp), GopherRepetitionFilter(), GopherQualityFilter(), JsonlWriter(f"{work}/filtered")])
-run("signatures", [JsonlReader(f"{work}/filtered"), MinhashDedupSignature(output_folder=f"{work}/sigs", config=cfg)])
-run("buckets", [MinhashDedupBuckets(f"{work}/sigs", f"{work}/buckets", config=cfg)], cfg.num_buckets)
-run("cluster", [MinhashDedupCluster(f"{work}/buckets", f"{work}/remove_ids", config=cfg)], 1)
-run(
-    "dedup",
-    [JsonlReader(f"{work}/filtered"), MinhashDedupFilter(f"{work}/remove_ids"), ParquetWriter(f"{work}/out")],
-)
+if __name__ == "__main__":  # datatrove's executor starts workers with forkserver: they re-import this file
+    inp, WORK, TASKS = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    cfg = MinhashConfig()
+    run("filter", [JsonlReader(inp), GopherRepetitionFilter(), GopherQualityFilter(), JsonlWriter(f"{WORK}/filtered")], TASKS)
+    run("signatures", [JsonlReader(f"{WORK}/filtered"), MinhashDedupSignature(output_folder=f"{WORK}/sigs", config=cfg)], TASKS)
+    run("buckets", [MinhashDedupBuckets(f"{WORK}/sigs", f"{WORK}/buckets", config=cfg)], cfg.num_buckets)
+    run("cluster", [MinhashDedupCluster(f"{WORK}/buckets", f"{WORK}/remove_ids", config=cfg)], 1)
+    run(
+        "dedup",
+        [JsonlReader(f"{WORK}/filtered"), MinhashDedupFilter(f"{WORK}/remove_ids"), ParquetWriter(f"{WORK}/out")],
+        TASKS,
+    )
 """
 
 
