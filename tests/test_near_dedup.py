@@ -141,6 +141,7 @@ def test_without_verification_candidates_merge(corpus, tmp_path):
     assert [r["id"] for r in out["removed"]] == ["web/c#1"]
 
 
+@pytest.mark.slow
 def test_same_bytes_with_one_and_two_workers(corpus, tmp_path):
     docs = list(corpus.values())
     one_code, one = run_documents(docs, tmp_path / "one", "--workers", "1")

@@ -208,6 +208,7 @@ def reference_run(tmp_path_factory, decontam_index) -> dict[str, bytes]:
 # ------------------------------------------------------------------------------------------ local runners
 
 
+@pytest.mark.slow
 def test_multiprocess_output_equals_single_process(reference_run, decontam_index, tmp_path):
     out = tmp_path / "multi"
     full = ["--decontam-index", str(decontam_index), *SMALL_SHARDS]
@@ -215,6 +216,7 @@ def test_multiprocess_output_equals_single_process(reference_run, decontam_index
     _assert_same_tree(_local_tree(out), reference_run)
 
 
+@pytest.mark.slow
 def test_embedded_portable_runner_runs_the_demo(reference_run, decontam_index, tmp_path):
     out = tmp_path / "portable"
     portable = ["--runner=PortableRunner", "--job_endpoint=embed", "--environment_type=LOOPBACK"]
@@ -251,6 +253,7 @@ def _gs_inputs(bucket: str) -> list[tuple[str, str]]:
     return [(source, f"{bucket}/in/{glob}") for source, glob in DEMO_INPUTS]
 
 
+@pytest.mark.slow
 def test_dataflow_dry_run_validates_full_graph_offline(tmp_path):
     """No credentials and no reachable GCS: any gs:// access at construction time would fail the run.
 
@@ -284,6 +287,7 @@ def test_dataflow_dry_run_validates_full_graph_offline(tmp_path):
     assert network_attempts(log) == []
 
 
+@pytest.mark.slow
 def test_dataflow_template_job_json_written_through_gcs_emulator(gcs_bucket, gcs_server):
     image = "europe-docker.pkg.dev/test-project/curation/massivetext-curation:0.1.0"
     flags = [
@@ -315,6 +319,7 @@ def test_dataflow_template_job_json_written_through_gcs_emulator(gcs_bucket, gcs
     assert not any(path.startswith(f"{gcs_bucket}/out/") for path in objects), "a template must not run the job"
 
 
+@pytest.mark.slow
 def test_documented_dataflow_submit_flags_pass_through_the_cli(gcs_bucket, gcs_server):
     """The docs/cloud.md submit command, as a dry run (the CLI checks the gs:// output on the emulator)."""
     image = "europe-west4-docker.pkg.dev/test-project/curation/massivetext-curation:0.1.0"

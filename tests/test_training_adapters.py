@@ -19,6 +19,7 @@ def _example():
     return module
 
 
+@pytest.mark.slow
 def test_example_training_loop_loss_falls(tokenized_demo, capsys):
     losses = _example().main([str(tokenized_demo), "--steps", "30", "--batch-size", "8", "--seq-len", "32"])
     assert len(losses) == 30 and all(np.isfinite(losses))
