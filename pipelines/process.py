@@ -35,7 +35,8 @@ from curation.decontam import DecontamIndex, check_compatible, decontaminate_doc
 from curation.extract import extract_with_config
 from curation.lsh import BAND_ROW_DTYPE, EXACT_ROW_DTYPE
 from curation.minhash import band_hashes, params_from_config, shingle_hashes_raw, signature_from_shingles
-from curation.readers import SourceFile, read_source
+from curation.readers import SourceFile, location, read_source
+from curation.readers.base import describe
 from curation.schema import Document, Failure, document_schema, documents_to_table, id_sort_key
 from curation.text import exact_dedup_key
 from curation.workitems import Segment, WorkItem, doc_key
@@ -103,7 +104,7 @@ def read_segment(segment: Segment, source: str, reader_options: Mapping[str, Any
     """Every record of one byte range of a file (read_source never raises; opening the file may)."""
     if segment.error is not None or segment.format is None:
         if segment.start == 0:
-            yield Failure(source, f"{segment.path}:byte=0", segment.error or "unknown format", "read")
+            yield Failure(source, location(segment.path, "byte", 0), segment.error or "unknown format", "read")
         return
     file = SourceFile(
         path=segment.path,
@@ -117,7 +118,7 @@ def read_segment(segment: Segment, source: str, reader_options: Mapping[str, Any
     try:
         stream = FileSystems.open(segment.path, compression_type=CompressionTypes.UNCOMPRESSED)
     except Exception as exc:  # noqa: BLE001 - dead-letter the range, never crash the run
-        yield Failure(source, f"{segment.path}:byte={segment.start}", f"{type(exc).__name__}: {exc}", "read")
+        yield Failure(source, location(segment.path, "byte", segment.start), describe(exc), "read")
         return
     with stream:
         yield from read_source(stream, file, reader_options)
