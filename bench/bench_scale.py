@@ -161,6 +161,11 @@ def run_datatrove(records: list[dict], work: Path, python: str, tasks: int) -> d
     return result
 
 
+def _line(name: str, docs: int, r: dict) -> str:
+    """One result line: wall time, docs/s and peak RSS of a run."""
+    return f"{name:<9} {docs:>9,} docs  {r['wall_s']:8.1f} s  {r['docs_per_s']:8.1f} docs/s  peak RSS {r['peak_rss_gb']:.2f} GB"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100000,300000,1000000")
@@ -188,26 +193,22 @@ def main(argv: list[str] | None = None) -> int:
         r = run_ours(corpus, work, n, args.workers)
         rows.append(("curation", n, r))
         print(
-            f"curation  {n:>9,} docs  {r['wall_s']:8.1f} s  {r['docs_per_s']:8.1f} docs/s  peak RSS {r['peak_rss_gb']:.2f} GB"
-            f"  phases {json.dumps({k: round(v, 1) for k, v in r['phases'].items()})}",
+            _line("curation", n, r) + f"  phases {json.dumps({k: round(v, 1) for k, v in r['phases'].items()})}",
             flush=True,
         )
         if n == args.baseline_docs:
             b = run_ours(corpus, work, n, 1)
             rows.append(("in-process", n, b))
             print(
-                f"in-proc   {n:>9,} docs  {b['wall_s']:8.1f} s  {b['docs_per_s']:8.1f} docs/s  peak RSS"
-                f" {b['peak_rss_gb']:.2f} GB   speed-up with {args.workers} workers: {r['docs_per_s'] / b['docs_per_s']:.2f}x",
+                _line("in-proc", n, b)
+                + f"   speed-up with {args.workers} workers: {r['docs_per_s'] / b['docs_per_s']:.2f}x",
                 flush=True,
             )
         if n == args.datatrove_docs:
             d = run_datatrove(list(generate(n, args.seed)), work, args.datatrove_python, args.workers)
             rows.append(("datatrove", n, d))
-            print(
-                f"datatrove {n:>9,} docs  {d['wall_s']:8.1f} s  {d['docs_per_s']:8.1f} docs/s  peak RSS"
-                f" {d['peak_rss_gb']:.2f} GB   ratio (curation/datatrove docs/s): {r['docs_per_s'] / d['docs_per_s']:.1f}x",
-                flush=True,
-            )
+            ratio = r["docs_per_s"] / d["docs_per_s"]
+            print(_line("datatrove", n, d) + f"   ratio (curation/datatrove docs/s): {ratio:.1f}x", flush=True)
         corpus.unlink()
     ours = {n: r for name, n, r in rows if name == "curation"}
     big = [n for n in sorted(ours) if n >= 100000]
