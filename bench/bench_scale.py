@@ -5,7 +5,8 @@ per-phase time (plan+read+filter+hash, dedup, apply+commit, from the run's progr
 full local pipeline on the same documents (JsonlReader -> GopherRepetitionFilter -> GopherQualityFilter ->
 its 4-step MinHash dedup -> ParquetWriter), with as many tasks as cores; datatrove cannot split a file, so it
 gets the same documents cut into one file per task. The ratio is docs/s (ours) / docs/s (datatrove) at the
-datatrove size.
+datatrove size. `--variant KEY=VALUE` (repeatable) adds, at every size, a second run of ours with those
+settings (e.g. `signal_readings=profile`), with its own ratio.
 
     python bench/bench_scale.py --sizes 100000,300000,1000000 --datatrove-docs 30000 \
         --datatrove-python .venv-bench/bin/python
@@ -99,11 +100,13 @@ def measure(cmd: list[str], out: Path | None = None, env: dict | None = None) ->
     return {"wall_s": wall, "peak_rss_gb": peak / 1e9, "phases": phases, "stdout": stdout}
 
 
-def run_ours(corpus: Path, work: Path, docs: int, workers: int) -> dict:
+def run_ours(corpus: Path, work: Path, docs: int, workers: int, settings: list[str] = ()) -> dict:
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
     cmd = [str(Path(sys.executable).parent / "curation"), "run", "--input", f"web={corpus}", "--output", str(out)]
     cmd += ["--workers", str(workers)]
+    for setting in settings:
+        cmd += ["--set", setting]
     result = measure(cmd, out)
     stats = json.loads((out / "stats.json").read_text())
     assert stats["invariant_ok"] and stats["sources"]["web"]["input"]["docs"] == docs
@@ -179,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="also run this size in-process (--workers 1): the parallel speed-up",
     )
+    ap.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE", help="also run ours with these")
     ap.add_argument("--work", type=Path, default=None)
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-scale-"))
@@ -204,11 +208,18 @@ def main(argv: list[str] | None = None) -> int:
                 + f"   speed-up with {args.workers} workers: {r['docs_per_s'] / b['docs_per_s']:.2f}x",
                 flush=True,
             )
+        variant = None
+        if args.variant:
+            variant = run_ours(corpus, work, n, args.workers, args.variant)
+            rows.append(("variant", n, variant))
+            print(_line("variant", n, variant) + f"  ({' '.join(args.variant)})", flush=True)
         if n == args.datatrove_docs:
             d = run_datatrove(list(generate(n, args.seed)), work, args.datatrove_python, args.workers)
             rows.append(("datatrove", n, d))
             ratio = r["docs_per_s"] / d["docs_per_s"]
             print(_line("datatrove", n, d) + f"   ratio (curation/datatrove docs/s): {ratio:.1f}x", flush=True)
+            if variant:
+                print(f"{'':<9} variant/datatrove docs/s: {variant['docs_per_s'] / d['docs_per_s']:.1f}x", flush=True)
         corpus.unlink()
     ours = {n: r for name, n, r in rows if name == "curation"}
     big = [n for n in sorted(ours) if n >= 100000]

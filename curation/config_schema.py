@@ -19,7 +19,7 @@ from pydantic.fields import FieldInfo
 
 from curation import extract, langid
 from curation.config import STAGES, ConfigError
-from curation.profiles import PROFILES
+from curation.profiles import PROFILES, SIGNAL_READINGS
 
 Stage = Literal[STAGES]  # type: ignore[valid-type]
 Count = Annotated[int, Field(ge=0)]
@@ -268,6 +268,9 @@ class Config(Section):
     """The whole configuration: one field per top-level section of default.yaml."""
 
     profile: Literal[PROFILES] = key("reading of what the paper leaves open: gopher (its wording), datatrove")  # type: ignore[valid-type]
+    signal_readings: Literal[SIGNAL_READINGS] = key(  # type: ignore[valid-type]
+        "quality/repetition signals stored: both profiles' (rethreshold switches profile for free), or the selected one's"
+    )
     stage_order: list[Stage] = key("canonical stage order")
     sources: dict[str, Source] = Field(min_length=1, description="input sources: priority, stage chain, overrides")
     extract: Extract = key("HTML main-text extraction")

@@ -21,3 +21,6 @@ class FilterStage:
     compute: Callable[[Document, Section], Signals]
     decide: Callable[[Document, Section], str | None]
     prepare: Callable[[Section], None] | None = None
+    # For stages measured under both reading profiles: the signal names produced under the given profiles
+    # (the stage's compute section then carries `profiles`, see `curation.profiles.computed_profiles`).
+    signals_for: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None

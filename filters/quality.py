@@ -7,10 +7,11 @@ datatrove's `GopherQualityFilter` measures it (`quality.<name>_datatrove`); the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import methodcaller
 
 from curation.datatrove_tokens import datatrove_tokens
-from curation.profiles import profile_name, signal_suffix
+from curation.profiles import PROFILES, profile_name, signal_suffix
 from curation.punctuation import DATATROVE_PUNCTUATION
 from curation.schema import Document
 from curation.text import count_alphabetic_tokens, count_alphabetic_words, nonblank_lines, symbol_tokens, tokens, words
@@ -81,17 +82,28 @@ def _datatrove_punctuation_tokens(toks: tuple[str, ...], text: str) -> tuple[int
     return len(punct), sum(map(len, punct))
 
 
-def quality_signals(text: str) -> Signals:
-    """Every Gopher quality measurement of one text under both readings, in one pass over tokens and lines."""
+def _gopher_signals(text: str) -> Signals:
+    """The quality measurements under the paper's reading (profile `gopher`)."""
     wrds = words(text)
     n_words = len(wrds)
     word_chars = len("".join(wrds))
-    hashes = text.count("#")
-    ellipses = text.count("...") + text.count("\u2026")
-    alpha_words = count_alphabetic_words(wrds)
     lines = nonblank_lines(text)
     n_lines = len(lines)
     stop_words = {w.lower() for w in _STOP_FORMS.intersection(wrds)}
+    return {
+        "quality.word_count": float(n_words),
+        "quality.mean_word_length": word_chars / n_words if n_words else 0.0,
+        "quality.hash_to_word_ratio": _per(text.count("#"), n_words),
+        "quality.ellipsis_to_word_ratio": _per(_ellipses(text), n_words),
+        "quality.bullet_lines_ratio": _per(sum(map(_STARTS_WITH_BULLET, map(str.lstrip, lines))), n_lines),
+        "quality.ellipsis_lines_ratio": _per(sum(map(_ENDS_WITH_ELLIPSIS, map(str.rstrip, lines))), n_lines),
+        "quality.alpha_words_ratio": count_alphabetic_words(wrds) / n_words if n_words else 0.0,
+        "quality.stop_word_count": float(len(stop_words)),
+    }
+
+
+def _datatrove_signals(text: str) -> Signals:
+    """The quality measurements as datatrove's `GopherQualityFilter` takes them (profile `datatrove`)."""
     # datatrove: every token counts in the ratios; count and mean length skip punctuation-only tokens.
     toks = datatrove_tokens(text)
     n_tokens = len(toks)
@@ -99,22 +111,14 @@ def quality_signals(text: str) -> Signals:
     dt_words = n_tokens - punct_tokens
     dt_word_chars = len("".join(toks)) - punct_chars
     # Symbol tokens hold no letter, so over our own tokens the letter-holding ones are the alphabetic words.
-    alpha_tokens = alpha_words if toks is tokens(text) else count_alphabetic_tokens(toks)
+    alpha_tokens = count_alphabetic_words(words(text)) if toks is tokens(text) else count_alphabetic_tokens(toks)
     all_lines = text.splitlines()
     n_all_lines = len(all_lines)
     return {
-        "quality.word_count": float(n_words),
-        "quality.mean_word_length": word_chars / n_words if n_words else 0.0,
-        "quality.hash_to_word_ratio": _per(hashes, n_words),
-        "quality.ellipsis_to_word_ratio": _per(ellipses, n_words),
-        "quality.bullet_lines_ratio": _per(sum(map(_STARTS_WITH_BULLET, map(str.lstrip, lines))), n_lines),
-        "quality.ellipsis_lines_ratio": _per(sum(map(_ENDS_WITH_ELLIPSIS, map(str.rstrip, lines))), n_lines),
-        "quality.alpha_words_ratio": alpha_words / n_words if n_words else 0.0,
-        "quality.stop_word_count": float(len(stop_words)),
         "quality.word_count_datatrove": float(dt_words),
         "quality.mean_word_length_datatrove": dt_word_chars / dt_words if dt_words else 0.0,
-        "quality.hash_to_word_ratio_datatrove": _per(hashes, n_tokens),
-        "quality.ellipsis_to_word_ratio_datatrove": _per(ellipses, n_tokens),
+        "quality.hash_to_word_ratio_datatrove": _per(text.count("#"), n_tokens),
+        "quality.ellipsis_to_word_ratio_datatrove": _per(_ellipses(text), n_tokens),
         "quality.bullet_lines_ratio_datatrove": _per(
             sum(map(_STARTS_WITH_DATATROVE_BULLET, map(str.lstrip, all_lines))), n_all_lines
         ),
@@ -124,6 +128,27 @@ def quality_signals(text: str) -> Signals:
         "quality.alpha_words_ratio_datatrove": alpha_tokens / n_tokens if n_tokens else 0.0,
         "quality.stop_word_count_datatrove": float(len(STOP_WORDS.intersection(toks))),
     }
+
+
+def _ellipses(text: str) -> int:
+    """Ellipses in a text: `...` runs counted by str.count, plus U+2026."""
+    return text.count("...") + text.count("\u2026")
+
+
+_BY_PROFILE = {"gopher": _gopher_signals, "datatrove": _datatrove_signals}
+
+
+def quality_signals(text: str, profiles: Sequence[str] = PROFILES) -> Signals:
+    """Every Gopher quality measurement of one text under each of `profiles` (both readings by default)."""
+    out: Signals = {}
+    for profile in profiles:
+        out.update(_BY_PROFILE[profile](text))
+    return out
+
+
+def signals_for(profiles: Sequence[str]) -> tuple[str, ...]:
+    """The signal names `quality_signals` produces under `profiles`."""
+    return tuple(f"quality.{m}{signal_suffix(p)}" for p in profiles for m in _MEASURES)
 
 
 def decide_quality(doc: Document, cfg: Section) -> str | None:
@@ -157,6 +182,7 @@ def decide_quality(doc: Document, cfg: Section) -> str | None:
 STAGE = FilterStage(
     name="quality",
     signal_names=SIGNAL_NAMES,
-    compute=lambda doc, cfg: quality_signals(doc.text),
+    compute=lambda doc, cfg: quality_signals(doc.text, cfg.get("profiles", PROFILES)),
     decide=decide_quality,
+    signals_for=signals_for,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from curation.profiles import profile_name
+from curation.profiles import computed_profiles, profile_name
 from curation.schema import Document
 from filters import code, content, language, quality, repetition
 from filters.base import FilterStage
@@ -44,14 +44,23 @@ def prepare(stages: Sequence[str], cfg: Mapping[str, Any]) -> None:
 
 
 def compute_signals(doc: Document, stages: Sequence[str], cfg: Mapping[str, Any]) -> None:
-    """Fill `doc.signals` for every filter stage in the chain whose signals are not yet stored."""
+    """Fill `doc.signals` for every filter stage in the chain whose signals are not yet stored.
+
+    Stages measured under reading profiles compute the profiles `signal_readings` asks for (`computed_profiles`).
+    """
     for name in stages:
         stage = FILTER_STAGES.get(name)
         if stage is None:
             continue
-        if stage.signal_names and all(n in doc.signals for n in stage.signal_names):
+        section = stage_section(cfg, name, doc.source)
+        wanted = stage.signal_names
+        if stage.signals_for is not None:
+            profiles = computed_profiles(cfg)
+            wanted = stage.signals_for(profiles)
+            section = {**section, "profiles": profiles}
+        if wanted and all(n in doc.signals for n in wanted):
             continue
-        doc.signals.update(stage.compute(doc, stage_section(cfg, name, doc.source)))
+        doc.signals.update(stage.compute(doc, section))
 
 
 def decision_section(cfg: Mapping[str, Any], stage: str, source: str | None = None) -> Mapping[str, Any]:

@@ -1,7 +1,8 @@
 """Gopher repetition removal (Rae et al. 2021, Table A1): duplicate lines, paragraphs and n-grams.
 
-Both profiles' measurements are computed and stored, so the profile is a decision-time switch,
-re-decidable from stored signals (docs/filters.md has a worked example):
+Both profiles' measurements are computed and stored by default, so the profile is a decision-time switch,
+re-decidable from stored signals (docs/filters.md has a worked example; `signal_readings: profile` computes
+only the selected one's):
 - `gopher` (default, the paper's wording): lines and paragraphs ignore blank lines; n-grams are over
   words (punctuation is not a word) and count every occurrence, the first included, of every n-gram that
   occurs at least twice, a character covered by several overlapping n-grams once (`*_all_occurrences`).
@@ -11,11 +12,13 @@ re-decidable from stored signals (docs/filters.md has a worked example):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from curation.datatrove_tokens import datatrove_tokens
 from curation.ngrams import local_word_hashes, next_ngram_hashes
-from curation.profiles import READINGS, profile_name, signal_suffix
+from curation.profiles import PROFILES, READINGS, profile_name, signal_suffix
 from curation.schema import Document
 from curation.text import datatrove_lines, datatrove_paragraphs, split_paragraphs, words
 from filters.base import FilterStage, Section, Signals
@@ -218,15 +221,43 @@ def _line_signals(paragraphs: list[str], lines: list[str], denom: float, suffix:
     }
 
 
-def repetition_signals(text: str) -> Signals:
-    """Every Table A1 measurement of one text under both profiles: paragraph, line and n-gram fractions."""
+def _gopher_signals(text: str) -> Signals:
+    """The Table A1 measurements under the paper's reading (profile `gopher`)."""
     text_len = len(text)
-    denom = float(text_len) if text_len else 1.0
-    out = _line_signals([p.strip() for p in split_paragraphs(text)], _lines(text), denom, "")
-    out.update(_line_signals(datatrove_paragraphs(text), datatrove_lines(text), denom, signal_suffix("datatrove")))
+    out = _line_signals([p.strip() for p in split_paragraphs(text)], _lines(text), float(text_len or 1), "")
     out.update(ngram_signals(words(text), text_len, READINGS["ngram_convention"]["gopher"]))
+    return out
+
+
+def _datatrove_signals(text: str) -> Signals:
+    """The Table A1 measurements as datatrove's `GopherRepetitionFilter` takes them (profile `datatrove`)."""
+    text_len = len(text)
+    sfx = signal_suffix("datatrove")
+    out = _line_signals(datatrove_paragraphs(text), datatrove_lines(text), float(text_len or 1), sfx)
     out.update(ngram_signals(datatrove_tokens(text), text_len, READINGS["ngram_convention"]["datatrove"]))
     return out
+
+
+_BY_PROFILE = {"gopher": _gopher_signals, "datatrove": _datatrove_signals}
+
+
+def repetition_signals(text: str, profiles: Sequence[str] = PROFILES) -> Signals:
+    """Every Table A1 measurement of one text under each of `profiles` (both readings by default)."""
+    out: Signals = {}
+    for profile in profiles:
+        out.update(_BY_PROFILE[profile](text))
+    return out
+
+
+def signals_for(profiles: Sequence[str]) -> tuple[str, ...]:
+    """The signal names `repetition_signals` produces under `profiles`."""
+    names: list[str] = []
+    for p in profiles:
+        convention = READINGS["ngram_convention"][p]
+        names += [f"repetition.{m}{signal_suffix(p)}" for m in _LINE_MEASURES]
+        names += [f"repetition.top_{n}gram_char_frac_{convention}" for n in TOP_NGRAM_SIZES]
+        names += [f"repetition.dup_{n}gram_char_frac_{convention}" for n in DUP_NGRAM_SIZES]
+    return tuple(names)
 
 
 def decide_repetition(doc: Document, cfg: Section) -> str | None:
@@ -253,6 +284,7 @@ def decide_repetition(doc: Document, cfg: Section) -> str | None:
 STAGE = FilterStage(
     name="repetition",
     signal_names=SIGNAL_NAMES,
-    compute=lambda doc, cfg: repetition_signals(doc.text),
+    compute=lambda doc, cfg: repetition_signals(doc.text, cfg.get("profiles", PROFILES)),
     decide=decide_repetition,
+    signals_for=signals_for,
 )

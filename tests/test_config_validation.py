@@ -62,12 +62,15 @@ def test_every_key_has_a_one_line_meaning():
 
 
 def test_allowed_values_match_what_the_code_accepts():
-    from curation.profiles import PROFILES, profile_name
+    from curation.profiles import PROFILES, SIGNAL_READINGS, computed_profiles, profile_name
     from filters.registry import FILTER_STAGES
     from pipelines.dedup import VERIFY_MODES, verify_mode
 
     assert set(config_schema.choices("profile")) == set(PROFILES)
     assert all(profile_name({"profile": p}) == p for p in config_schema.choices("profile"))
+    assert set(config_schema.choices("signal_readings")) == set(SIGNAL_READINGS)
+    for value in config_schema.choices("signal_readings"):
+        assert computed_profiles({"profile": "datatrove", "signal_readings": value})
     assert set(config_schema.choices("sources.web.stages")) == set(STAGES)
     assert set(config_schema.OVERRIDABLE) == set(FILTER_STAGES)
     for value in config_schema.choices("dedup.verify"):

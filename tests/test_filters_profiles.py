@@ -126,3 +126,39 @@ def test_rethreshold_switches_profile_from_stored_signals(tmp_path):
     (aurora_id,) = [r["id"] for r in stored if r["text"] == aurora]
     assert decisions(base)[aurora_id] is None
     assert decisions(full)[aurora_id] == "quality.alpha_words"
+
+
+def test_one_reading_computes_exactly_that_readings_signals():
+    from filters import quality, repetition
+
+    texts = [d["text"] for d in small_real_input()]
+    for module, compute in ((quality, quality.quality_signals), (repetition, repetition.repetition_signals)):
+        assert set(module.signals_for(("gopher", "datatrove"))) == set(module.SIGNAL_NAMES)
+        for text in texts:
+            both = compute(text)
+            for profile in ("gopher", "datatrove"):
+                one = compute(text, (profile,))
+                assert set(one) == set(module.signals_for((profile,)))
+                assert one == {k: both[k] for k in one}
+
+
+def test_signal_readings_profile_stores_one_reading_and_rethreshold_recomputes_the_other(tmp_path):
+    src = write_jsonl_gz(tmp_path / "in" / "web.jsonl.gz", small_real_input())
+    both, one, switched, full = (tmp_path / n for n in ("both", "one", "switched", "full"))
+    stages = ["--stages", "quality,repetition"]
+    assert run_cli("run", "--input", f"web={src}", "--output", both, *stages) == 0
+    assert run_cli("run", "--input", f"web={src}", "--output", one, *stages, "--set", "signal_readings=profile") == 0
+    stored = read_docs(one) + read_docs(one, "removed")
+    assert all(r["signals"]["quality.alpha_words_ratio"] is not None for r in stored)
+    assert all(r["signals"]["quality.alpha_words_ratio_datatrove"] is None for r in stored)
+    assert all(r["signals"]["repetition.top_2gram_char_frac_repeats"] is None for r in stored)
+
+    def decisions(out: Path) -> dict[str, str | None]:
+        return {r["id"]: None for r in read_docs(out)} | {r["id"]: r["reason"] for r in read_docs(out, "removed")}
+
+    # The same decisions as storing both readings; switching profile later recomputes from the stored text.
+    assert decisions(one) == decisions(both)
+    assert run_cli("rethreshold", one, "--set", "profile=datatrove", "--output", switched) == 0
+    assert run_cli("run", "--input", f"web={src}", "--output", full, *stages, "--set", "profile=datatrove") == 0
+    assert decisions(switched) == decisions(full) != decisions(one)
+    assert all(r["signals"]["quality.alpha_words_ratio_datatrove"] is not None for r in read_docs(switched))
