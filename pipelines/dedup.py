@@ -43,7 +43,9 @@ from pipelines.outputs import staged_path, write_file
 from pipelines.process import BAND_DTYPE, EXACT_DTYPE, FINE_BUCKETS, npy_bytes, work_relpath
 
 VERIFY_MODES = ("jaccard", "signature", "none")
-ROWS_PER_PARTITION = 2_000_000
+# 500k rows (8 MB of band rows, ~35 MB working set in bucket_pairs) is what a 100k-document run has per
+# partition, so a step's memory stays at that size for bigger corpora (2M rows: ~125 MB, measured).
+ROWS_PER_PARTITION = 500_000
 MIN_PARTITIONS = 4
 DOCS_PER_VERIFY_PARTITION = 250_000
 
