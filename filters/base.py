@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,3 +24,11 @@ class FilterStage:
     # For stages measured under both reading profiles: the signal names produced under the given profiles
     # (the stage's compute section then carries `profiles`, see `curation.profiles.computed_profiles`).
     signals_for: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None
+
+
+def measure_profiles(text: str, profiles: Sequence[str], by_profile: Mapping[str, Callable[[str], Signals]]) -> Signals:
+    """A text's signals under each of `profiles`, each from that profile's own measuring function."""
+    out: Signals = {}
+    for profile in profiles:
+        out.update(by_profile[profile](text))
+    return out

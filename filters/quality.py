@@ -15,7 +15,7 @@ from curation.profiles import PROFILES, profile_name, signal_suffix
 from curation.punctuation import DATATROVE_PUNCTUATION
 from curation.schema import Document
 from curation.text import count_alphabetic_tokens, count_alphabetic_words, nonblank_lines, symbol_tokens, tokens, words
-from filters.base import FilterStage, Section, Signals
+from filters.base import FilterStage, Section, Signals, measure_profiles
 
 # Line-start markers counted as bullets: the Unicode bullet family, common list glyphs, and the ASCII
 # `-`, `*` and the en dash used for plain-text lists. (datatrove: `•` and `-` only.)
@@ -140,10 +140,7 @@ _BY_PROFILE = {"gopher": _gopher_signals, "datatrove": _datatrove_signals}
 
 def quality_signals(text: str, profiles: Sequence[str] = PROFILES) -> Signals:
     """Every Gopher quality measurement of one text under each of `profiles` (both readings by default)."""
-    out: Signals = {}
-    for profile in profiles:
-        out.update(_BY_PROFILE[profile](text))
-    return out
+    return measure_profiles(text, profiles, _BY_PROFILE)
 
 
 def signals_for(profiles: Sequence[str]) -> tuple[str, ...]:

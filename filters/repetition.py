@@ -21,7 +21,7 @@ from curation.ngrams import local_word_hashes, next_ngram_hashes
 from curation.profiles import PROFILES, READINGS, profile_name, signal_suffix
 from curation.schema import Document
 from curation.text import datatrove_lines, datatrove_paragraphs, split_paragraphs, words
-from filters.base import FilterStage, Section, Signals
+from filters.base import FilterStage, Section, Signals, measure_profiles
 
 TOP_NGRAM_SIZES = (2, 3, 4)
 DUP_NGRAM_SIZES = (5, 6, 7, 8, 9, 10)
@@ -243,10 +243,7 @@ _BY_PROFILE = {"gopher": _gopher_signals, "datatrove": _datatrove_signals}
 
 def repetition_signals(text: str, profiles: Sequence[str] = PROFILES) -> Signals:
     """Every Table A1 measurement of one text under each of `profiles` (both readings by default)."""
-    out: Signals = {}
-    for profile in profiles:
-        out.update(_BY_PROFILE[profile](text))
-    return out
+    return measure_profiles(text, profiles, _BY_PROFILE)
 
 
 def signals_for(profiles: Sequence[str]) -> tuple[str, ...]:
