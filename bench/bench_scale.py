@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO / "bench"))
 from corpus_gen import generate, write_jsonl  # noqa: E402
 
 
-def tree_rss(pid: int) -> int:
-    """RSS in bytes summed over a process and all its descendants."""
+def tree_rss(pid: int) -> tuple[int, int]:
+    """RSS in bytes of a process and all its descendants: (summed, largest single process)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -45,12 +45,13 @@ def tree_rss(pid: int) -> int:
             continue
         children.setdefault(ppid, []).append(int(entry))
         rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [pid]
+    total, largest, stack = 0, 0, [pid]
     while stack:
         p = stack.pop()
         total += rss.get(p, 0)
+        largest = max(largest, rss.get(p, 0))
         stack.extend(children.get(p, []))
-    return total
+    return total, largest
 
 
 def progress_phases(out: Path, state: dict) -> None:
@@ -82,10 +83,15 @@ def measure(cmd: list[str], out: Path | None = None, env: dict | None = None) ->
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     peak, state = 0, {}
+    phase_peaks: dict[str, list[int]] = {}  # phase -> [summed peak, largest single process peak]
     while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
+        summed, largest = tree_rss(proc.pid)
+        peak = max(peak, summed)
         if out is not None:
             progress_phases(out, state)
+            phase = "apply+commit" if "apply_start" in state else "dedup" if "process_end" in state else "read"
+            row = phase_peaks.setdefault(phase, [0, 0])
+            row[0], row[1] = max(row[0], summed), max(row[1], largest)
         time.sleep(0.2)
     stdout, stderr = proc.communicate()
     wall = time.monotonic() - start
@@ -97,7 +103,8 @@ def measure(cmd: list[str], out: Path | None = None, env: dict | None = None) ->
         if "apply_start" in state:
             phases["dedup"] = state["apply_start"] - state["process_end"]
             phases["apply+commit"] = wall - (state["apply_start"] - start)
-    return {"wall_s": wall, "peak_rss_gb": peak / 1e9, "phases": phases, "stdout": stdout}
+    rss_by_phase = {k: [round(v / 1e9, 2) for v in row] for k, row in phase_peaks.items()}
+    return {"wall_s": wall, "peak_rss_gb": peak / 1e9, "phases": phases, "rss_by_phase": rss_by_phase, "stdout": stdout}
 
 
 def run_ours(corpus: Path, work: Path, docs: int, workers: int, settings: list[str] = ()) -> dict:
@@ -200,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             _line("curation", n, r) + f"  phases {json.dumps({k: round(v, 1) for k, v in r['phases'].items()})}",
             flush=True,
         )
+        print(f"{'':<9} peak RSS GB by phase [summed, largest process]: {json.dumps(r['rss_by_phase'])}", flush=True)
         if n == args.baseline_docs:
             b = run_ours(corpus, work, n, 1)
             rows.append(("in-process", n, b))
