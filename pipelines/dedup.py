@@ -36,6 +36,7 @@ from curation.lsh import (
     sorted_jaccard,
     unique_pairs,
 )
+from curation.memory import release_memory
 from curation.minhash import estimated_jaccard, params_from_config, shingle_hashes_raw, signature_from_shingles
 from curation.schema import id_sort_key
 from curation.workitems import INDEX_BITS
@@ -148,6 +149,8 @@ def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, An
     index = np.zeros(keys.size, dtype=[("key", "<u8"), ("start", "<i8"), ("stop", "<i8")])
     index["key"], index["start"], index["stop"] = keys, offsets[:-1], offsets[1:]
     write_file(staged_path(out, work_relpath(key, ".payload.idx.npy")), npy_bytes(index))
+    del table, blobs, payload
+    release_memory()
     return ordinal
 
 
@@ -225,6 +228,8 @@ def verify_pairs(out: str, pairs: np.ndarray, mode: str, threshold: float) -> np
     keep = np.fromiter(
         (measure(payloads[a], payloads[b]) >= threshold for a, b in pairs.tolist()), dtype=bool, count=pairs.shape[0]
     )
+    del payloads
+    release_memory()
     return pairs[keep]
 
 
@@ -235,9 +240,27 @@ def _range_partitions(total_rows: int) -> Iterator[tuple[int, int]]:
         yield i, parts
 
 
+def _hash_range_step(summaries, feature: str, label: str, step, *args):
+    """`step(partition, *args)` on every hash-range partition of `feature`, spread over workers.
+
+    The number of partitions follows the feature's total rows (`partitions_for`), so no step holds more
+    than `ROWS_PER_PARTITION` rows.
+    """
+    return (
+        summaries
+        | f"{label}Rows" >> beam.Map(lambda s: (s.get(feature) or {}).get("rows", 0))
+        | f"{label}Total" >> beam.CombineGlobally(sum)
+        | f"{label}Parts" >> beam.FlatMap(_range_partitions)
+        | f"{label}Spread" >> beam.Reshuffle()
+        | label >> beam.FlatMap(step, *args)
+    )
+
+
 def _exact_partition(part: tuple[int, int], out: str, summaries: list) -> Iterator[np.ndarray]:
     rows = read_partition(out, summaries, "exact", part[0], part[1], EXACT_DTYPE)
     groups = exact_groups(rows)
+    del rows
+    release_memory()
     if groups.size:
         Metrics.counter("dedup", "exact_duplicates").inc(int((groups["key"] != groups["rep"]).sum()))
         yield groups
@@ -248,6 +271,8 @@ def _band_partition(
 ) -> Iterator[np.ndarray]:
     rows = drop_keys(read_partition(out, summaries, "bands", part[0], part[1], BAND_DTYPE), excluded)
     pairs = bucket_pairs(rows, all_pairs_up_to)
+    del rows
+    release_memory()
     if pairs.size:
         Metrics.counter("dedup", "near_candidate_pairs").inc(int(pairs.shape[0]))
         yield pairs
@@ -360,27 +385,17 @@ class NearDuplicates(beam.PTransform):
         empty_groups = p | "NoExact" >> beam.Create([np.empty(0, dtype=EXACT_GROUP_DTYPE)])
         total_docs = summaries | "ItemDocs" >> beam.Map(lambda s: s["rows"]) | "TotalDocs" >> beam.CombineGlobally(sum)
         if self.exact_on:
-            groups = (
-                summaries
-                | "ExactRows" >> beam.Map(lambda s: (s.get("exact") or {}).get("rows", 0))
-                | "ExactTotal" >> beam.CombineGlobally(sum)
-                | "ExactParts" >> beam.FlatMap(_range_partitions)
-                | "SpreadExact" >> beam.Reshuffle()
-                | "ExactGroups" >> beam.FlatMap(_exact_partition, out, listed)
-            )
+            groups = _hash_range_step(summaries, "exact", "ExactGroups", _exact_partition, out, listed)
             groups = (groups, empty_groups) | "WithEmptyExact" >> beam.Flatten()
         else:
             groups = empty_groups
         excluded = groups | "AllExact" >> beam.combiners.ToList() | "Excluded" >> beam.Map(_excluded_keys)
         if self.near_on:
+            excluded_keys = beam.pvalue.AsSingleton(excluded)
             pairs = (
-                summaries
-                | "BandRows" >> beam.Map(lambda s: (s.get("bands") or {}).get("rows", 0))
-                | "BandTotal" >> beam.CombineGlobally(sum)
-                | "BandParts" >> beam.FlatMap(_range_partitions)
-                | "SpreadBands" >> beam.Reshuffle()
-                | "BandPairs"
-                >> beam.FlatMap(_band_partition, out, listed, beam.pvalue.AsSingleton(excluded), self.all_pairs_up_to)
+                _hash_range_step(
+                    summaries, "bands", "BandPairs", _band_partition, out, listed, excluded_keys, self.all_pairs_up_to
+                )
                 | "RoutePairs" >> beam.FlatMap(_route_pairs, beam.pvalue.AsSingleton(total_docs))
                 | "GroupPairs" >> beam.GroupByKey()
                 | "UniquePairs" >> beam.MapTuple(lambda _q, arrays: unique_pairs(_concat(arrays)))

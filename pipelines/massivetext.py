@@ -28,6 +28,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from curation import readers
 from curation.config import source_priority, source_stages
+from curation.memory import MemoryReleaser
 from curation.workitems import InputFile, Segment, WorkItem, pack_items, plan_segments, with_first_lines
 from filters.registry import signal_names
 from pipelines.apply import apply_item
@@ -219,5 +220,10 @@ def run(
     """Build and run the pipeline to completion (raises on pipeline failure)."""
     guard_local_runner_streams()
     options = PipelineOptions(list(beam_flags))
-    with beam.Pipeline(runner=runner, options=options) as p:
-        build_pipeline(p, inputs, output, cfg, explicit_stages, decontam_index, resume)
+    releaser = MemoryReleaser()  # the local runner's driver buffers every step's output between steps
+    releaser.start()
+    try:
+        with beam.Pipeline(runner=runner, options=options) as p:
+            build_pipeline(p, inputs, output, cfg, explicit_stages, decontam_index, resume)
+    finally:
+        releaser.stop()

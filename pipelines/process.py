@@ -34,6 +34,7 @@ from curation.config import source_priority
 from curation.decontam import DecontamIndex, check_compatible, decontaminate_document
 from curation.extract import extract_with_config
 from curation.lsh import BAND_ROW_DTYPE, EXACT_ROW_DTYPE
+from curation.memory import release_memory
 from curation.minhash import band_hashes, params_from_config, shingle_hashes_raw, signature_from_shingles
 from curation.readers import SourceFile, location, read_source
 from curation.readers.base import describe
@@ -338,6 +339,7 @@ class ItemProcessor:
             "priority": source_priority(self.cfg, item.source),
         }
         write_file(staged_path(out, work_relpath(item.key, ".summary.json")), json.dumps(summary).encode())
+        release_memory()
         return summary
 
     @staticmethod
