@@ -20,12 +20,14 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from curation.lsh import NONE
+from curation.memory import release_memory
 from curation.schema import document_schema
 from curation.workitems import doc_key
 from pipelines.dedup import cluster_id_exact, resolve_ids
 from pipelines.outputs import HashingWriter, create_file, staged_path
 from pipelines.process import work_relpath
 from pipelines.progress import ProgressWriter
+from pipelines.write import CLUSTER_SCHEMA, MATCH_SCHEMA, stage_report_rows
 
 EXACT_REASON, NEAR_REASON = "dedup.exact", "dedup.near"
 
@@ -70,7 +72,7 @@ def apply_item(
     signal_names: Sequence[str],
     output_cfg: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Write one item's final shards; returns staged entries, stats rows, cluster rows and match rows."""
+    """Write one item's final shards and its staged report rows; returns staged entries, stats rows and report refs."""
     key, source, ordinal = summary["key"], summary["source"], summary["ordinal"]
     clustered = _decision_map(decisions)
     referenced = sorted({v for rep, _h1, _h2, root in clustered.values() for v in (rep, root) if v != int(NONE)})
@@ -153,6 +155,7 @@ def apply_item(
             position += n
             progress.update(position, 0)
     progress.update(position, 0, done=True)
+    release_memory()
     entries = []
     for writer, kind in ((kept_w, "data"), (removed_w, "removed")):
         entry = writer.close()
@@ -163,8 +166,8 @@ def apply_item(
         "entries": entries,
         "empty": [w.relpath for w in (kept_w, removed_w) if not w.rows],
         "stats": [[s, o, r, d, b] for (s, o, r), (d, b) in sorted(stats.items())],
-        "clusters": clusters,
-        "matches": matches,
+        "clusters": stage_report_rows(out, work_relpath(key, ".clusters.parquet"), clusters, CLUSTER_SCHEMA),
+        "matches": stage_report_rows(out, work_relpath(key, ".matches.parquet"), matches, MATCH_SCHEMA),
     }
 
 

@@ -15,9 +15,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
 
 from curation.stats import build_stats
-from pipelines.outputs import commit, remove_tree, staged_path, write_staged
+from pipelines.outputs import commit, remove_tree, staged_path, write_file, write_staged
 from pipelines.outputs import join as join_path
 
 CLUSTER_SCHEMA = pa.schema([("id", pa.string()), ("cluster_id", pa.string()), ("kept", pa.bool_())])
@@ -54,13 +56,35 @@ def final_names(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return named
 
 
-def table_bytes(rows: Sequence[Mapping[str, Any]], schema: pa.Schema, sort_keys: Sequence[str]) -> bytes:
-    """Parquet bytes of a small report table, rows sorted for byte-identical re-runs."""
-    rows = sorted(rows, key=lambda r: tuple(str(r[k]) for k in sort_keys))
-    table = pa.Table.from_pylist(list(rows), schema=schema)
+def parquet_bytes(table: pa.Table) -> bytes:
+    """Parquet bytes of a report table (zstd)."""
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
     return buf.getvalue()
+
+
+def stage_report_rows(out: str, relpath: str, rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> dict | None:
+    """Stage one item's rows of a report table (cluster members, decontamination matches) for the commit.
+
+    They travel as a staged file, not through the pipeline: at 1M documents the cluster rows alone are
+    117k Python dicts (41 MB), which the local runner's driver and the committing worker would each hold.
+    """
+    if not rows:
+        return None
+    write_file(staged_path(out, relpath), parquet_bytes(pa.Table.from_pylist(list(rows), schema=schema)))
+    return {"path": relpath, "rows": len(rows)}
+
+
+def merged_report(out: str, refs: Iterable[Mapping[str, Any] | None], schema: pa.Schema, sort_keys: Sequence[str]):
+    """The staged per-item parts of a report table as one table, rows sorted by `sort_keys` then every column."""
+    tables = []
+    for ref in refs:
+        if ref:
+            with FileSystems.open(staged_path(out, ref["path"]), compression_type=CompressionTypes.UNCOMPRESSED) as f:
+                tables.append(pq.read_table(f, schema=schema))
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
+    keys = [*sort_keys, *(n for n in schema.names if n not in sort_keys)]
+    return table.sort_by([(k, "ascending") for k in keys])
 
 
 def finalize_run(
@@ -91,15 +115,15 @@ def finalize_run(
         if e["staged"] != e["path"]:
             _move(staged_path(out, e["staged"]), staged_path(out, e["path"]))
     shards = [{k: e[k] for k in ("path", "bytes", "sha256", "rows", "kind", "source")} for e in named]
+    reports: list[tuple[str, str, pa.Schema, tuple[str, ...]]] = []
     if dedup_ran:
-        rows = [r for a in applied for r in a["clusters"]]
-        entry = write_staged(out, "dedup/clusters.parquet", table_bytes(rows, CLUSTER_SCHEMA, ("cluster_id", "id")))
-        shards.append({**entry, "rows": len(rows), "kind": "report", "source": None})
+        reports.append(("dedup/clusters.parquet", "clusters", CLUSTER_SCHEMA, ("cluster_id", "id")))
     if decontam_index:
-        rows = [r for a in applied for r in a["matches"]]
-        data = table_bytes(rows, MATCH_SCHEMA, ("id", "benchmark", "item_id"))
-        entry = write_staged(out, "decontam/matches.parquet", data)
-        shards.append({**entry, "rows": len(rows), "kind": "report", "source": None})
+        reports.append(("decontam/matches.parquet", "matches", MATCH_SCHEMA, ("id", "benchmark", "item_id")))
+    for relpath, name, schema, sort_keys in reports:
+        table = merged_report(out, (a[name] for a in applied), schema, sort_keys)
+        entry = write_staged(out, relpath, parquet_bytes(table))
+        shards.append({**entry, "rows": table.num_rows, "kind": "report", "source": None})
     stats_rows = [((s, o, r), (d, b)) for x in [*summaries, *applied] for s, o, r, d, b in x["stats"]]
     stats = build_stats(stats_rows)
     stats_data = (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -14,7 +14,9 @@ from curation.config import load_config
 from curation.decontam import build_index, save_index
 from curation.evalsets import load_evalsets, parse_evalset_spec
 from curation.schema import Document
-from pipelines.write import MATCH_SCHEMA, table_bytes
+from pipelines.write import MATCH_SCHEMA, merged_report, parquet_bytes, stage_report_rows
+
+MATCH_KEYS = ("id", "benchmark", "item_id")
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "data" / "decontam"
@@ -72,20 +74,29 @@ def test_decontaminate_routes_every_document_once(tmp_path):
     assert result["failed"] == []
 
 
-def write_matches_bytes(rows):
-    return table_bytes(rows, MATCH_SCHEMA, ("id", "benchmark", "item_id"))
-
-
-def test_matches_parquet_bytes_are_sorted_and_typed():
-    rows = [
-        {"id": "b", "benchmark": "gsm8k", "item_id": "gsm8k/1", "matched_ngrams": 3, "example_span": "x"},
+def test_matches_report_merges_item_parts_sorted_and_typed(tmp_path):
+    out = str(tmp_path)
+    later_item = [{"id": "b", "benchmark": "gsm8k", "item_id": "gsm8k/1", "matched_ngrams": 3, "example_span": "x"}]
+    earlier_item = [
         {"id": "a", "benchmark": "lambada", "item_id": "lambada/9", "matched_ngrams": 40, "example_span": "y"},
+        {"id": "a", "benchmark": "gsm8k", "item_id": "gsm8k/7", "matched_ngrams": 5, "example_span": "z"},
     ]
-    table = pq.read_table(io.BytesIO(write_matches_bytes(rows)))
+    refs = [
+        stage_report_rows(out, "work/0000001.matches.parquet", later_item, MATCH_SCHEMA),
+        None,  # an item without matches
+        stage_report_rows(out, "work/0000000.matches.parquet", earlier_item, MATCH_SCHEMA),
+    ]
+    assert [r["rows"] for r in refs if r] == [1, 2]
+    table = pq.read_table(io.BytesIO(parquet_bytes(merged_report(out, refs, MATCH_SCHEMA, MATCH_KEYS))))
     assert table.column_names == ["id", "benchmark", "item_id", "matched_ngrams", "example_span"]
-    assert table.column("id").to_pylist() == ["a", "b"]
-    assert table.column("matched_ngrams").to_pylist() == [40, 3]
-    assert pq.read_table(io.BytesIO(write_matches_bytes([]))).num_rows == 0
+    assert list(zip(table.column("id").to_pylist(), table.column("benchmark").to_pylist(), strict=True)) == [
+        ("a", "gsm8k"),
+        ("a", "lambada"),
+        ("b", "gsm8k"),
+    ]
+    assert table.column("matched_ngrams").to_pylist() == [5, 40, 3]
+    assert stage_report_rows(out, "work/0000002.matches.parquet", [], MATCH_SCHEMA) is None
+    assert merged_report(out, [None], MATCH_SCHEMA, MATCH_KEYS).num_rows == 0
 
 
 def test_curation_run_with_decontam_index_end_to_end(tmp_path):
