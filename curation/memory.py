@@ -3,7 +3,7 @@
 glibc's malloc and Arrow's pool keep freed pages for reuse. A worker that reads one item, then a hash-range
 partition, then another item's table holds the high-water mark of every mix of sizes it met: measured on the
 100k-document bench, a worker's RSS rose from 194 to 332 MB over six `write_payload` calls although nothing
-stayed referenced, and to 250 MB when this runs after each (`docs/architecture.md`, memory).
+stayed referenced, and to 250 MB when this runs after each (docs/architecture.md, "Memory").
 """
 
 from __future__ import annotations
