@@ -21,6 +21,7 @@ from typing import Any
 
 import apache_beam as beam
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
@@ -113,6 +114,21 @@ def partitions_for(rows: int) -> int:
 
 
 # ---- payloads -------------------------------------------------------------------------------------------
+def rows_at(path: str, positions: np.ndarray, columns: list[str]) -> Iterator[tuple]:
+    """The given columns of a staged shard's rows at sorted `positions`, one row group in memory at a time."""
+    with _open(path) as f:
+        shard = pq.ParquetFile(f)
+        start = 0
+        for group in range(shard.num_row_groups):
+            n = shard.metadata.row_group(group).num_rows
+            lo, hi = np.searchsorted(positions, [start, start + n])
+            if hi > lo:
+                table = shard.read_row_group(group, columns=columns)
+                local = pa.array(positions[lo:hi] - start)
+                yield from zip(*(table.column(c).take(local).to_pylist() for c in columns), strict=True)
+            start += n
+
+
 def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, Any]) -> int:
     """Ids and verification payloads of one item's candidate documents (`keys`, sorted unique).
 
@@ -124,9 +140,21 @@ def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, An
     params = params_from_config(section)
     key = f"{ordinal:07d}"
     positions = (keys & np.uint64((1 << INDEX_BITS) - 1)).astype(np.int64)
-    with _open(staged_path(out, work_relpath(key, ".parquet"))) as f:
-        table = pq.read_table(f, columns=["id", "text"])
-    ids = table.column("id").take(positions).to_pylist()
+    shard = staged_path(out, work_relpath(key, ".parquet"))
+    columns = ["id"] if mode == "none" else ["id", "text"]
+    ids: list[str] = []
+    blobs: list[np.ndarray] = []
+    for row in rows_at(shard, positions, columns):
+        ids.append(row[0])
+        if mode == "none":
+            continue
+        shingles = shingle_hashes_raw(row[1], params)
+        if mode == "jaccard":
+            blobs.append(np.unique((shingles >> np.uint64(32)).astype(np.uint32)))
+        else:
+            blobs.append(signature_from_shingles(shingles, params))
+    if len(ids) != keys.size:
+        raise ValueError(f"item {key}: {keys.size} candidate keys, but only {len(ids)} rows in its staged shard")
     id_bytes = [i.encode("utf-8", "surrogatepass") for i in ids]
     id_offsets = np.zeros(len(id_bytes) + 1, dtype=np.int64)
     id_offsets[1:] = np.cumsum([len(b) for b in id_bytes])
@@ -134,14 +162,8 @@ def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, An
     np.savez(buf, keys=keys, id_offsets=id_offsets, ids=np.frombuffer(b"".join(id_bytes), dtype=np.uint8))
     write_file(staged_path(out, work_relpath(key, ".ids.npz")), buf.getvalue())
     if mode == "none":
+        release_memory()
         return ordinal
-    blobs = []
-    for text in table.column("text").take(positions).to_pylist():
-        shingles = shingle_hashes_raw(text, params)
-        if mode == "jaccard":
-            blobs.append(np.unique((shingles >> np.uint64(32)).astype(np.uint32)))
-        else:
-            blobs.append(signature_from_shingles(shingles, params))
     offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([b.size for b in blobs])
     payload = np.concatenate(blobs).astype(np.uint32) if blobs else np.empty(0, dtype=np.uint32)
@@ -149,7 +171,7 @@ def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, An
     index = np.zeros(keys.size, dtype=[("key", "<u8"), ("start", "<i8"), ("stop", "<i8")])
     index["key"], index["start"], index["stop"] = keys, offsets[:-1], offsets[1:]
     write_file(staged_path(out, work_relpath(key, ".payload.idx.npy")), npy_bytes(index))
-    del table, blobs, payload
+    del blobs, payload
     release_memory()
     return ordinal
 
