@@ -23,8 +23,6 @@ import apache_beam as beam
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from curation import components as cc
@@ -41,7 +39,7 @@ from curation.memory import release_memory
 from curation.minhash import estimated_jaccard, params_from_config, shingle_hashes_raw, signature_from_shingles
 from curation.schema import id_sort_key
 from curation.workitems import INDEX_BITS
-from pipelines.outputs import staged_path, write_file
+from pipelines.outputs import open_file, staged_path, write_file
 from pipelines.process import BAND_DTYPE, EXACT_DTYPE, FINE_BUCKETS, npy_bytes, work_relpath
 
 VERIFY_MODES = ("jaccard", "signature", "none")
@@ -65,8 +63,7 @@ def verify_mode(section: Mapping[str, Any]) -> str:
 
 
 # ---- file access ----------------------------------------------------------------------------------------
-def _open(path: str):
-    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+_open = open_file
 
 
 def read_npy(path: str) -> np.ndarray:

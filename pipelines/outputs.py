@@ -216,6 +216,11 @@ class HashingWriter:
         return False
 
 
+def open_file(path: str) -> BinaryIO:
+    """Open a file for reading on any filesystem, as stored (no decompression by extension)."""
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
 def create_file(path: str) -> BinaryIO:
     """Open a new file for writing on any filesystem (local parent folders created)."""
     if not is_remote(path):

@@ -15,11 +15,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 
 from curation.stats import build_stats
-from pipelines.outputs import commit, remove_tree, staged_path, write_file, write_staged
+from pipelines.outputs import commit, open_file, remove_tree, staged_path, write_file, write_staged
 from pipelines.outputs import join as join_path
 
 CLUSTER_SCHEMA = pa.schema([("id", pa.string()), ("cluster_id", pa.string()), ("kept", pa.bool_())])
@@ -80,7 +78,7 @@ def merged_report(out: str, refs: Iterable[Mapping[str, Any] | None], schema: pa
     tables = []
     for ref in refs:
         if ref:
-            with FileSystems.open(staged_path(out, ref["path"]), compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            with open_file(staged_path(out, ref["path"])) as f:
                 tables.append(pq.read_table(f, schema=schema))
     table = pa.concat_tables(tables) if tables else schema.empty_table()
     keys = [*sort_keys, *(n for n in schema.names if n not in sort_keys)]
