@@ -197,27 +197,22 @@ def read_npy_ranges(path: str, ranges: Sequence[tuple[int, int]], gap: int = 1 <
     return [a if a is not None else np.empty(0, dtype=dtype) for a in out]
 
 
-class Ids:
-    """Document ids of clustered documents, loaded per item on first use."""
-
-    def __init__(self, out: str):
-        self.out = out
-        self.loaded: dict[int, dict[str, np.ndarray]] = {}
-
-    def _item(self, ordinal: int) -> dict[str, np.ndarray]:
-        if ordinal not in self.loaded:
-            with _open(staged_path(self.out, work_relpath(f"{ordinal:07d}", ".ids.npz"))) as f:
-                data = np.load(io.BytesIO(f.read()), allow_pickle=False)
-                self.loaded[ordinal] = {name: data[name] for name in data.files}
-        return self.loaded[ordinal]
-
-    def doc_id(self, key: int) -> str:
-        item = self._item(key >> INDEX_BITS)
-        row = int(np.searchsorted(item["keys"], np.uint64(key)))
-        if row >= item["keys"].size or int(item["keys"][row]) != key:
-            raise KeyError(f"no id stored for document key {key}")
-        blob = item["ids"][item["id_offsets"][row] : item["id_offsets"][row + 1]]
-        return bytes(blob).decode("utf-8", "surrogatepass")
+def ids_of(out: str, keys: Iterable[int]) -> dict[int, str]:
+    """Document ids of the given clustered documents, reading one item's id file at a time."""
+    wanted = np.unique(np.fromiter((int(k) for k in keys), dtype=np.uint64))
+    found: dict[int, str] = {}
+    items = (wanted >> np.uint64(INDEX_BITS)).astype(np.int64)
+    for ordinal in np.unique(items).tolist():
+        keys_here = wanted[items == ordinal]
+        with _open(staged_path(out, work_relpath(f"{ordinal:07d}", ".ids.npz"))) as f:
+            data = np.load(io.BytesIO(f.read()), allow_pickle=False)
+            stored, offsets, blob = data["keys"], data["id_offsets"], data["ids"]
+        rows = np.searchsorted(stored, keys_here)
+        for key, row in zip(keys_here.tolist(), rows.tolist(), strict=True):
+            if row >= stored.size or int(stored[row]) != key:
+                raise KeyError(f"no id stored for document key {key}")
+            found[key] = bytes(blob[offsets[row] : offsets[row + 1]]).decode("utf-8", "surrogatepass")
+    return found
 
 
 def load_payloads(out: str, keys: np.ndarray) -> dict[int, np.ndarray]:
@@ -364,15 +359,67 @@ class ConnectedComponents(beam.PTransform):
         )
 
 
-def _decisions(_, out: str, summaries: list, groups: list[np.ndarray], roots: list[np.ndarray], _ready=None):
-    """Per item: (ordinal, decision rows) for its documents in any exact group or near component."""
-    exact = np.concatenate(groups) if groups else np.empty(0, dtype=EXACT_GROUP_DTYPE)
-    near = roots[0] if roots and roots[0].size else np.empty((0, 2), dtype=np.uint64)
+def _component_parts(total_docs: int) -> int:
+    """How many partitions decide survivors: one component's documents all land in the same one."""
+    return verify_partitions(total_docs)
+
+
+def _route_roots(roots: np.ndarray, total_docs: int, by: int) -> Iterator[tuple[int, tuple[str, np.ndarray]]]:
+    """(partition, ("near", rows)) for (node, root) rows, routed by column `by` (0: node, 1: root)."""
+    if roots.size == 0:
+        return
+    part = cc.partition_of(roots[:, by], _component_parts(total_docs))
+    for i in np.unique(part).tolist():
+        yield i, ("near", roots[part == i])
+
+
+def _route_groups(groups: np.ndarray, total_docs: int) -> Iterator[tuple[int, tuple[str, np.ndarray]]]:
+    """(partition, ("exact", rows)) for exact-group rows, routed by their group's smallest key (`rep`)."""
+    if groups.size == 0:
+        return
+    part = cc.partition_of(groups["rep"], _component_parts(total_docs))
+    for i in np.unique(part).tolist():
+        yield i, ("exact", groups[part == i])
+
+
+def _tagged(tagged: Iterable[tuple[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated (exact-group rows, near (node, root) rows) of a partition's tagged arrays."""
+    exact = [a for tag, a in tagged if tag == "exact" and a.size]
+    near = [a for tag, a in tagged if tag == "near" and a.size]
+    return (
+        np.concatenate(exact) if exact else np.empty(0, dtype=EXACT_GROUP_DTYPE),
+        np.concatenate(near) if near else np.empty((0, 2), dtype=np.uint64),
+    )
+
+
+def _groups_by_component(
+    part_rows: tuple[int, Iterable], total_docs: int
+) -> Iterator[tuple[int, tuple[str, np.ndarray]]]:
+    """Re-route one partition's exact groups by the near component their survivor candidate (`rep`) is in."""
+    groups, roots = _tagged(part_rows[1])
+    if groups.size == 0:
+        return
+    component = groups["rep"].copy()
+    if roots.size:
+        roots = roots[np.argsort(roots[:, 0], kind="stable")]
+        pos = np.minimum(np.searchsorted(roots[:, 0], component), roots.shape[0] - 1)
+        hit = roots[pos, 0] == component
+        component[hit] = roots[pos[hit], 1]
+    part = cc.partition_of(component, _component_parts(total_docs))
+    for i in np.unique(part).tolist():
+        yield i, ("exact", groups[part == i])
+
+
+def _decide_partition(
+    part_rows: tuple[int, Iterable], out: str, summaries: list, _ready=None
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(item ordinal, decision rows) for the whole components of one partition, ranked by priority and id."""
+    exact, near = _tagged(part_rows[1])
     priority = {s["ordinal"]: s["priority"] for s in summaries}
-    ids = Ids(out)
+    ids = ids_of(out, np.concatenate([exact["key"], near.reshape(-1)]).tolist())
 
     def rank(key: int) -> tuple:
-        return priority[key >> INDEX_BITS], id_sort_key(ids.doc_id(key))
+        return priority[key >> INDEX_BITS], id_sort_key(ids[key])
 
     rows = cluster_decisions(exact, near, rank)
     if rows.size == 0:
@@ -381,6 +428,15 @@ def _decisions(_, out: str, summaries: list, groups: list[np.ndarray], roots: li
     bounds = np.flatnonzero(np.diff(items)) + 1
     for chunk in np.split(rows, bounds):
         yield int(chunk["key"][0] >> np.uint64(INDEX_BITS)), chunk
+
+
+def item_decisions(chunks: Iterable[np.ndarray]) -> np.ndarray | None:
+    """One item's decision rows from the partitions that decided them, sorted by document key."""
+    arrays = [c for c in chunks if c.size]
+    if not arrays:
+        return None
+    rows = np.concatenate(arrays)
+    return rows[np.argsort(rows["key"], kind="stable")]
 
 
 class NearDuplicates(beam.PTransform):
@@ -437,18 +493,29 @@ class NearDuplicates(beam.PTransform):
         mode, threshold = self.mode, self.threshold
         edges = pairs | "Verify" >> beam.Map(lambda arr, _ready: verify_pairs(out, arr, mode, threshold), ready)
         roots = edges | "Components" >> ConnectedComponents()
+        docs = beam.pvalue.AsSingleton(total_docs)
+        # Survivors are decided per component, spread over partitions: exact groups first meet the near
+        # rows of their `rep` (partitioned by node), then every row goes to its component root's partition.
+        joined = (
+            (
+                groups | "GroupsByRep" >> beam.FlatMap(_route_groups, docs),
+                roots | "RootsByNode" >> beam.FlatMap(_route_roots, docs, 0),
+            )
+            | "JoinRepRoots" >> beam.Flatten()
+            | "GroupRepRoots" >> beam.GroupByKey()
+            | "GroupsByComponent" >> beam.FlatMap(_groups_by_component, docs)
+        )
         return (
-            p
-            | "DecideOnce" >> beam.Create([None])
-            | "Decisions"
-            >> beam.FlatMap(_decisions, out, listed, beam.pvalue.AsList(groups), beam.pvalue.AsList(roots), ready)
+            (joined, roots | "RootsByComponent" >> beam.FlatMap(_route_roots, docs, 1))
+            | "AllByComponent" >> beam.Flatten()
+            | "GroupComponents" >> beam.GroupByKey()
+            | "Decisions" >> beam.FlatMap(_decide_partition, out, listed, ready)
         )
 
 
 def resolve_ids(out: str, keys: Sequence[int]) -> dict[int, str]:
     """Document ids of clustered documents (survivors and members)."""
-    ids = Ids(out)
-    return {k: ids.doc_id(k) for k in keys}
+    return ids_of(out, keys)
 
 
 def cluster_id_exact(h1: int, h2: int) -> str:

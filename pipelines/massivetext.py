@@ -32,7 +32,7 @@ from curation.memory import MemoryReleaser
 from curation.workitems import InputFile, Segment, WorkItem, pack_items, plan_segments, with_first_lines
 from filters.registry import signal_names
 from pipelines.apply import apply_item
-from pipelines.dedup import NearDuplicates
+from pipelines.dedup import NearDuplicates, item_decisions
 from pipelines.outputs import staged_path
 from pipelines.process import ItemProcessor, RunContext, work_relpath
 from pipelines.read import InputSpec
@@ -161,8 +161,7 @@ class ProcessItemFn(beam.DoFn):
 def _apply(item: tuple[int, Mapping[str, list]], out: str, names: list[str], output_cfg: Mapping[str, Any]):
     ordinal, grouped = item
     for summary in grouped["summary"]:
-        decisions = grouped["decisions"]
-        result = apply_item(out, summary, decisions[0] if decisions else None, names, output_cfg)
+        result = apply_item(out, summary, item_decisions(grouped["decisions"]), names, output_cfg)
         Metrics.counter("curation", "items_written").inc()
         yield result
 
