@@ -174,7 +174,7 @@ def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, An
 
 
 def read_npy_ranges(path: str, ranges: Sequence[tuple[int, int]], gap: int = 1 << 16) -> list[np.ndarray]:
-    """Rows [start, stop) of a 1-D .npy file for each range, reading nearby ranges in one go."""
+    """Rows [start, stop) of a 1-D .npy file for each range, reading nearby ranges in one go (each its own copy)."""
     with _open(path) as f:
         version = np.lib.format.read_magic(f)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
@@ -192,7 +192,7 @@ def read_npy_ranges(path: str, ranges: Sequence[tuple[int, int]], gap: int = 1 <
             block = np.frombuffer(f.read((hi - lo) * dtype.itemsize), dtype=dtype)
             for k in order[i : j + 1]:
                 start, stop = ranges[k]
-                out[k] = block[start - lo : stop - lo]
+                out[k] = block[start - lo : stop - lo].copy()  # a view would keep the whole block alive
             i = j + 1
     return [a if a is not None else np.empty(0, dtype=dtype) for a in out]
 
