@@ -16,15 +16,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 
 from curation.lsh import NONE
 from curation.memory import release_memory
 from curation.schema import document_schema
 from curation.workitems import doc_key
 from pipelines.dedup import cluster_id_exact, resolve_ids
-from pipelines.outputs import HashingWriter, create_file, staged_path
+from pipelines.outputs import HashingWriter, create_file, open_file, staged_path
 from pipelines.process import work_relpath
 from pipelines.progress import ProgressWriter
 from pipelines.write import CLUSTER_SCHEMA, MATCH_SCHEMA, stage_report_rows
@@ -94,9 +92,7 @@ def apply_item(
     matches: list[dict[str, Any]] = []
     position = 0
     progress = ProgressWriter(out, "apply", key, 0)
-    with FileSystems.open(
-        staged_path(out, work_relpath(key, ".parquet")), compression_type=CompressionTypes.UNCOMPRESSED
-    ) as f:
+    with open_file(staged_path(out, work_relpath(key, ".parquet"))) as f:
         shard = pq.ParquetFile(f)
         for batch in shard.iter_batches(batch_size=row_group_rows):
             table = pa.Table.from_batches([batch])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from apache_beam.io.filesystems import FileSystems
-
 from curation.decontam import DecontamIndex, load_index
+from pipelines.outputs import open_file
 
 _INDEXES: dict[str, DecontamIndex] = {}
 _INDEXES_LOCK = threading.Lock()
@@ -14,7 +13,7 @@ _INDEXES_LOCK = threading.Lock()
 
 def read_index(path: str) -> DecontamIndex:
     """Load an index from any Beam filesystem path (local, gs://, s3://)."""
-    with FileSystems.open(path, compression_type="uncompressed") as fh:
+    with open_file(path) as fh:
         return load_index(fh.read())
 
 

@@ -21,7 +21,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
@@ -33,7 +32,7 @@ from curation.workitems import InputFile, Segment, WorkItem, pack_items, plan_se
 from filters.registry import signal_names
 from pipelines.apply import apply_item
 from pipelines.dedup import NearDuplicates, item_decisions
-from pipelines.outputs import staged_path
+from pipelines.outputs import open_file, staged_path
 from pipelines.process import ItemProcessor, RunContext, work_relpath
 from pipelines.read import InputSpec
 from pipelines.runner import guard_local_runner_streams
@@ -87,7 +86,7 @@ def _ranges_to_count(segments: list[tuple[str, Segment]]) -> Iterator[Segment]:
 
 def count_lines(segment: Segment) -> tuple[tuple[str, int], int]:
     """((path, start), lines starting in the range)."""
-    with FileSystems.open(segment.path, compression_type=CompressionTypes.UNCOMPRESSED) as stream:
+    with open_file(segment.path) as stream:
         end = segment.size if segment.end is None else segment.end
         return (segment.path, segment.start), readers.count_line_starts(stream, segment.start, end)
 
@@ -145,7 +144,7 @@ class ProcessItemFn(beam.DoFn):
     def process(self, item: WorkItem):
         path = staged_path(self.ctx.out, work_relpath(item.key, ".summary.json"))
         if self.resume and FileSystems.exists(path):
-            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            with open_file(path) as f:
                 summary = json.loads(f.read().decode("utf-8"))
             Metrics.counter("curation", "items_resumed").inc()
         else:

@@ -94,7 +94,7 @@ def read_marker(out: str) -> dict[str, Any] | None:
     """The marker of an earlier output of this tool, or None."""
     path = join(out, MARKER)
     try:
-        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        with open_file(path) as f:
             data = json.loads(f.read().decode("utf-8"))
     except Exception:  # noqa: BLE001 - absent or unreadable: not ours
         return None
@@ -295,7 +295,7 @@ def read_manifest(out: str) -> dict[str, Any]:
     """The manifest of a finished output (raises OutputError when unfinished or unreadable)."""
     require_complete(out)
     try:
-        with FileSystems.open(join(out, MANIFEST), compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        with open_file(join(out, MANIFEST)) as f:
             return json.loads(f.read().decode("utf-8"))
     except Exception as exc:  # noqa: BLE001
         raise OutputError(f"cannot read {join(out, MANIFEST)}: {type(exc).__name__}: {exc}") from None

@@ -27,8 +27,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 
 from curation.config import source_priority
 from curation.decontam import DecontamIndex, check_compatible, decontaminate_document
@@ -43,7 +41,7 @@ from curation.text import exact_dedup_key
 from curation.workitems import Segment, WorkItem, doc_key
 from filters import registry
 from filters.language import language_signals_batch
-from pipelines.outputs import HashingWriter, create_file, staged_path, write_file
+from pipelines.outputs import HashingWriter, create_file, open_file, staged_path, write_file
 from pipelines.progress import ProgressWriter
 
 HTML = "text/html"
@@ -117,7 +115,7 @@ def read_segment(segment: Segment, source: str, reader_options: Mapping[str, Any
         first_line=segment.first_line,
     )
     try:
-        stream = FileSystems.open(segment.path, compression_type=CompressionTypes.UNCOMPRESSED)
+        stream = open_file(segment.path)
     except Exception as exc:  # noqa: BLE001 - dead-letter the range, never crash the run
         yield Failure(source, location(segment.path, "byte", segment.start), describe(exc), "read")
         return

@@ -12,14 +12,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from curation.tokenize_docs import failed_documents, output_paths, tokenize_shard
 from curation.tokenizer import Tokenizer, tokenizer_from_bytes
 from curation.tokens import parquet_token_type, token_dtype
-from pipelines.outputs import commit, join, read_manifest, write_staged
+from pipelines.outputs import commit, join, open_file, read_manifest, write_staged
 from pipelines.runner import guard_local_runner_streams
 
 KIND = "tokenize"
@@ -51,7 +49,7 @@ class TokenizeShard(beam.DoFn):
     def process(self, entry: Mapping[str, Any]):
         path = join(self.out, entry["path"])
         try:
-            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            with open_file(path) as f:
                 data = f.read()
         except Exception as exc:  # noqa: BLE001 - a missing shard fails whole (tokenize_shard counts its rows)
             data = f"unreadable: {type(exc).__name__}: {exc}".encode()

@@ -139,11 +139,9 @@ def finalize_run(
 
 def index_summary(path: str) -> dict[str, Any]:
     """What a report needs of the decontamination index a run used: its items per benchmark (for rates)."""
-    from apache_beam.io.filesystems import FileSystems
-
     from curation.decontam import read_index_meta
 
-    with FileSystems.open(path, compression_type="uncompressed") as f:
+    with open_file(path) as f:
         meta = read_index_meta(f)
     return {"index": path, "ngram": meta.get("ngram"), "items_per_benchmark": meta.get("items_per_benchmark", {})}
 
