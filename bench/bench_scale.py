@@ -54,8 +54,13 @@ def tree_rss(pid: int) -> tuple[int, int]:
     return total, largest
 
 
-def progress_phases(out: Path, state: dict) -> None:
-    """Record when reading finished and when writing started/finished, from the run's progress files."""
+def progress_phases(out: Path, state: dict, input_bytes: int | None = None) -> None:
+    """Record when reading finished and when writing started, from the run's progress files.
+
+    With `input_bytes` (a plain input's size, which the items' work bytes add up to), reading has finished
+    when the finished items cover it; without, when every item seen so far is done (which can also hold for
+    a moment between items).
+    """
     folder = out / "_temporary" / "progress"
     try:
         names = os.listdir(folder)
@@ -64,21 +69,29 @@ def progress_phases(out: Path, state: dict) -> None:
     now = time.monotonic()
     done = {"process": 0, "apply": 0}
     total = {"process": 0, "apply": 0}
+    done_bytes = 0
     for name in names:
         phase = name.split("-", 1)[0]
         if phase not in total or not name.endswith(".json"):
             continue
         total[phase] += 1
         with contextlib.suppress(OSError, ValueError):
-            done[phase] += json.loads((folder / name).read_text()).get("done", False)
+            data = json.loads((folder / name).read_text())
+            done[phase] += data.get("done", False)
+            if phase == "process" and data.get("done"):
+                done_bytes += data.get("bytes", 0)
     if total["apply"] and "apply_start" not in state:
         state["apply_start"] = now
+    if input_bytes is not None:
+        if "process_end" not in state and (done_bytes >= input_bytes or total["apply"]):
+            state["process_end"], state["process_items"] = now, total["process"]
+        return
     all_done = total["process"] and done["process"] == total["process"] and not total["apply"]
     if all_done and state.get("process_items") != total["process"]:  # first moment all items seen so far are done
         state["process_end"], state["process_items"] = now, total["process"]
 
 
-def measure(cmd: list[str], out: Path | None = None, env: dict | None = None) -> dict:
+def measure(cmd: list[str], out: Path | None = None, env: dict | None = None, input_bytes: int | None = None) -> dict:
     """Run a command, sampling the summed RSS of its process tree and (for our runs) its phases."""
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
@@ -88,7 +101,7 @@ def measure(cmd: list[str], out: Path | None = None, env: dict | None = None) ->
         summed, largest = tree_rss(proc.pid)
         peak = max(peak, summed)
         if out is not None:
-            progress_phases(out, state)
+            progress_phases(out, state, input_bytes)
             phase = "apply+commit" if "apply_start" in state else "dedup" if "process_end" in state else "read"
             row = phase_peaks.setdefault(phase, [0, 0])
             row[0], row[1] = max(row[0], summed), max(row[1], largest)
@@ -114,7 +127,7 @@ def run_ours(corpus: Path, work: Path, docs: int, workers: int, settings: list[s
     cmd += ["--workers", str(workers)]
     for setting in settings:
         cmd += ["--set", setting]
-    result = measure(cmd, out)
+    result = measure(cmd, out, input_bytes=corpus.stat().st_size)
     stats = json.loads((out / "stats.json").read_text())
     assert stats["invariant_ok"] and stats["sources"]["web"]["input"]["docs"] == docs
     result["docs_per_s"] = docs / result["wall_s"]
