@@ -63,18 +63,17 @@ def verify_mode(section: Mapping[str, Any]) -> str:
 
 
 # ---- file access ----------------------------------------------------------------------------------------
-_open = open_file
 
 
 def read_npy(path: str) -> np.ndarray:
     """A whole .npy file from any filesystem."""
-    with _open(path) as f:
+    with open_file(path) as f:
         return np.load(io.BytesIO(f.read()), allow_pickle=False)
 
 
 def read_npy_rows(path: str, start: int, stop: int) -> np.ndarray:
     """Rows [start, stop) of a 1-D .npy file, reading only their bytes."""
-    with _open(path) as f:
+    with open_file(path) as f:
         version = np.lib.format.read_magic(f)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         _shape, _fortran, dtype = read_header(f)
@@ -113,7 +112,7 @@ def partitions_for(rows: int) -> int:
 # ---- payloads -------------------------------------------------------------------------------------------
 def rows_at(path: str, positions: np.ndarray, columns: list[str]) -> Iterator[tuple]:
     """The given columns of a staged shard's rows at sorted `positions`, one row group in memory at a time."""
-    with _open(path) as f:
+    with open_file(path) as f:
         shard = pq.ParquetFile(f)
         start = 0
         for group in range(shard.num_row_groups):
@@ -175,7 +174,7 @@ def write_payload(out: str, ordinal: int, keys: np.ndarray, cfg: Mapping[str, An
 
 def read_npy_ranges(path: str, ranges: Sequence[tuple[int, int]], gap: int = 1 << 16) -> list[np.ndarray]:
     """Rows [start, stop) of a 1-D .npy file for each range, reading nearby ranges in one go (each its own copy)."""
-    with _open(path) as f:
+    with open_file(path) as f:
         version = np.lib.format.read_magic(f)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         _shape, _fortran, dtype = read_header(f)
@@ -204,7 +203,7 @@ def ids_of(out: str, keys: Iterable[int]) -> dict[int, str]:
     items = (wanted >> np.uint64(INDEX_BITS)).astype(np.int64)
     for ordinal in np.unique(items).tolist():
         keys_here = wanted[items == ordinal]
-        with _open(staged_path(out, work_relpath(f"{ordinal:07d}", ".ids.npz"))) as f:
+        with open_file(staged_path(out, work_relpath(f"{ordinal:07d}", ".ids.npz"))) as f:
             data = np.load(io.BytesIO(f.read()), allow_pickle=False)
             stored, offsets, blob = data["keys"], data["id_offsets"], data["ids"]
         rows = np.searchsorted(stored, keys_here)
