@@ -48,6 +48,8 @@ VERIFY_MODES = ("jaccard", "signature", "none")
 ROWS_PER_PARTITION = 500_000
 MIN_PARTITIONS = 4
 DOCS_PER_VERIFY_PARTITION = 250_000
+# A candidate pair as one row of a 1-D array (so a file of pairs is read by row ranges like the others).
+PAIR_DTYPE = np.dtype([("a", "<u8"), ("b", "<u8")])
 
 
 def verify_mode(section: Mapping[str, Any]) -> str:
@@ -280,15 +282,47 @@ def _exact_partition(part: tuple[int, int], out: str, summaries: list) -> Iterat
 
 
 def _band_partition(
-    part: tuple[int, int], out: str, summaries: list, excluded: np.ndarray, all_pairs_up_to: int
-) -> Iterator[np.ndarray]:
+    part: tuple[int, int], out: str, summaries: list, excluded: np.ndarray, all_pairs_up_to: int, total_docs: int
+) -> Iterator[tuple[int, tuple[str, int, int]]]:
+    """(verification partition, (pair file, start, stop)) for each verification partition this one feeds.
+
+    The pairs go to one staged file, grouped by verification partition, and only file references are
+    shuffled: the runner never holds the candidate pairs (at 1M documents ~500k raw pairs before deduplication).
+    """
     rows = drop_keys(read_partition(out, summaries, "bands", part[0], part[1], BAND_DTYPE), excluded)
     pairs = bucket_pairs(rows, all_pairs_up_to)
     del rows
     release_memory()
-    if pairs.size:
-        Metrics.counter("dedup", "near_candidate_pairs").inc(int(pairs.shape[0]))
-        yield pairs
+    if pairs.size == 0:
+        return
+    Metrics.counter("dedup", "near_candidate_pairs").inc(int(pairs.shape[0]))
+    relpath = f"work/pairs/{part[0]:05d}.npy"
+    parts = verify_partitions(total_docs)
+    part_of = cc.partition_of(pairs[:, 0] ^ (pairs[:, 1] << np.uint64(1)), parts)
+    yield from _write_grouped(out, relpath, np.ascontiguousarray(pairs).view(PAIR_DTYPE).reshape(-1), part_of)
+
+
+def _write_grouped(
+    out: str, relpath: str, rows: np.ndarray, group: np.ndarray
+) -> Iterator[tuple[int, tuple[str, int, int]]]:
+    """Write `rows` ordered by `group` to one staged file; (group, (relpath, start, stop)) for each group in it."""
+    order = np.argsort(group, kind="stable")
+    rows, group = rows[order], group[order]
+    write_file(staged_path(out, relpath), npy_bytes(rows))
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    stops = np.r_[starts[1:], group.size]
+    for g, start, stop in zip(group[starts].tolist(), starts.tolist(), stops.tolist(), strict=True):
+        yield int(g), (relpath, start, stop)
+
+
+def read_refs(out: str, refs: Iterable[tuple[str, int, int]]) -> list[np.ndarray]:
+    """The rows each (relpath, start, stop) reference names, in reference order."""
+    return [read_npy_rows(staged_path(out, relpath), start, stop) for relpath, start, stop in sorted(refs)]
+
+
+def _pairs_for(refs: Iterable[tuple[str, int, int]], out: str) -> np.ndarray:
+    """One verification partition's candidate pairs, read from the band partitions' files, deduplicated."""
+    return unique_pairs(_concat(a.view(np.uint64).reshape(-1, 2) for a in read_refs(out, refs)))
 
 
 def _excluded_keys(groups: list[np.ndarray]) -> np.ndarray:
@@ -314,13 +348,6 @@ def _needed_by_item(array: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
 def verify_partitions(total_docs: int) -> int:
     """How many verification partitions: their payload memory grows with the corpus, so their number does."""
     return max(16, math.ceil(total_docs / DOCS_PER_VERIFY_PARTITION))
-
-
-def _route_pairs(pairs: np.ndarray, total_docs: int) -> Iterator[tuple[int, np.ndarray]]:
-    parts = verify_partitions(total_docs)
-    part = cc.partition_of(pairs[:, 0] ^ (pairs[:, 1] << np.uint64(1)), parts)
-    for i in np.unique(part):
-        yield int(i), pairs[part == i]
 
 
 def _route_edges(edges: np.ndarray, parts: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -411,9 +438,14 @@ def _groups_by_component(
 
 def _decide_partition(
     part_rows: tuple[int, Iterable], out: str, summaries: list, _ready=None
-) -> Iterator[tuple[int, np.ndarray]]:
-    """(item ordinal, decision rows) for the whole components of one partition, ranked by priority and id."""
-    exact, near = _tagged(part_rows[1])
+) -> Iterator[tuple[int, tuple[str, int, int]]]:
+    """(item ordinal, (decision file, start, stop)) for the whole components of one partition.
+
+    Survivors are ranked by priority and id. The decision rows go to one staged file per partition, sorted
+    by document key (so by item), and only file references are shuffled to the apply step.
+    """
+    q, tagged = part_rows
+    exact, near = _tagged(tagged)
     priority = {s["ordinal"]: s["priority"] for s in summaries}
     ids = ids_of(out, np.concatenate([exact["key"], near.reshape(-1)]).tolist())
 
@@ -424,14 +456,12 @@ def _decide_partition(
     if rows.size == 0:
         return
     items = (rows["key"] >> np.uint64(INDEX_BITS)).astype(np.int64)
-    bounds = np.flatnonzero(np.diff(items)) + 1
-    for chunk in np.split(rows, bounds):
-        yield int(chunk["key"][0] >> np.uint64(INDEX_BITS)), chunk
+    yield from _write_grouped(out, f"work/decisions/{q:05d}.npy", rows, items)
 
 
-def item_decisions(chunks: Iterable[np.ndarray]) -> np.ndarray | None:
+def item_decisions(out: str, refs: Iterable[tuple[str, int, int]]) -> np.ndarray | None:
     """One item's decision rows from the partitions that decided them, sorted by document key."""
-    arrays = [c for c in chunks if c.size]
+    arrays = [a for a in read_refs(out, refs) if a.size]
     if not arrays:
         return None
     rows = np.concatenate(arrays)
@@ -468,11 +498,18 @@ class NearDuplicates(beam.PTransform):
             excluded_keys = beam.pvalue.AsSingleton(excluded)
             pairs = (
                 _hash_range_step(
-                    summaries, "bands", "BandPairs", _band_partition, out, listed, excluded_keys, self.all_pairs_up_to
+                    summaries,
+                    "bands",
+                    "BandPairs",
+                    _band_partition,
+                    out,
+                    listed,
+                    excluded_keys,
+                    self.all_pairs_up_to,
+                    beam.pvalue.AsSingleton(total_docs),
                 )
-                | "RoutePairs" >> beam.FlatMap(_route_pairs, beam.pvalue.AsSingleton(total_docs))
-                | "GroupPairs" >> beam.GroupByKey()
-                | "UniquePairs" >> beam.MapTuple(lambda _q, arrays: unique_pairs(_concat(arrays)))
+                | "GroupPairRefs" >> beam.GroupByKey()
+                | "UniquePairs" >> beam.MapTuple(lambda _q, refs: _pairs_for(refs, out))
             )
         else:
             pairs = p | "NoPairs" >> beam.Create([np.empty((0, 2), dtype=np.uint64)])

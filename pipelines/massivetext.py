@@ -160,7 +160,7 @@ class ProcessItemFn(beam.DoFn):
 def _apply(item: tuple[int, Mapping[str, list]], out: str, names: list[str], output_cfg: Mapping[str, Any]):
     ordinal, grouped = item
     for summary in grouped["summary"]:
-        result = apply_item(out, summary, item_decisions(grouped["decisions"]), names, output_cfg)
+        result = apply_item(out, summary, item_decisions(out, grouped["decisions"]), names, output_cfg)
         Metrics.counter("curation", "items_written").inc()
         yield result
 

@@ -88,7 +88,7 @@ def test_partitioned_decisions_equal_one_global_decision(tmp_path, seed):
     )
     assert len(second) > 4  # the work really is spread
     by_item = shuffle(pair for item in second.items() for pair in _decide_partition(item, out, summaries))
-    got = np.concatenate([item_decisions(by_item[i]) for i in sorted(by_item)])
+    got = np.concatenate([item_decisions(out, by_item[i]) for i in sorted(by_item)])
     assert got.size == expected.size > 0
     assert np.array_equal(got, expected)
 
