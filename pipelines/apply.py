@@ -22,7 +22,8 @@ from curation.memory import release_memory
 from curation.schema import document_schema
 from curation.workitems import doc_key
 from pipelines.dedup import cluster_id_exact, resolve_ids
-from pipelines.outputs import HashingWriter, create_file, open_file, staged_path
+from pipelines.io import open_file
+from pipelines.outputs import HashingWriter, create_file, staged_path
 from pipelines.process import work_relpath
 from pipelines.progress import ProgressWriter
 from pipelines.write import CLUSTER_SCHEMA, MATCH_SCHEMA, stage_report_rows

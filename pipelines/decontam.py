@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from curation.decontam import DecontamIndex, load_index
-from pipelines.outputs import open_file
+from pipelines.io import open_file
 
 _INDEXES: dict[str, DecontamIndex] = {}
 _INDEXES_LOCK = threading.Lock()

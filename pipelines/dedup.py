@@ -39,7 +39,8 @@ from curation.memory import release_memory
 from curation.minhash import estimated_jaccard, params_from_config, shingle_hashes_raw, signature_from_shingles
 from curation.schema import id_sort_key
 from curation.workitems import INDEX_BITS
-from pipelines.outputs import open_file, staged_path, write_file
+from pipelines.io import open_file
+from pipelines.outputs import staged_path, write_file
 from pipelines.process import BAND_DTYPE, EXACT_DTYPE, FINE_BUCKETS, npy_bytes, work_relpath
 
 VERIFY_MODES = ("jaccard", "signature", "none")
@@ -198,13 +199,21 @@ def read_npy_ranges(path: str, ranges: Sequence[tuple[int, int]], gap: int = 1 <
     return [a if a is not None else np.empty(0, dtype=dtype) for a in out]
 
 
+def split_by_item(keys: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(item ordinal, its keys) for sorted document keys: one item's files are then read once."""
+    if keys.size == 0:
+        return
+    items = (keys >> np.uint64(INDEX_BITS)).astype(np.int64)
+    bounds = np.flatnonzero(np.diff(items)) + 1
+    for chunk in np.split(keys, bounds):
+        yield int(chunk[0] >> np.uint64(INDEX_BITS)), chunk
+
+
 def ids_of(out: str, keys: Iterable[int]) -> dict[int, str]:
     """Document ids of the given clustered documents, reading one item's id file at a time."""
     wanted = np.unique(np.fromiter((int(k) for k in keys), dtype=np.uint64))
     found: dict[int, str] = {}
-    items = (wanted >> np.uint64(INDEX_BITS)).astype(np.int64)
-    for ordinal in np.unique(items).tolist():
-        keys_here = wanted[items == ordinal]
+    for ordinal, keys_here in split_by_item(wanted):
         with open_file(staged_path(out, work_relpath(f"{ordinal:07d}", ".ids.npz"))) as f:
             data = np.load(io.BytesIO(f.read()), allow_pickle=False)
             stored, offsets, blob = data["keys"], data["id_offsets"], data["ids"]
@@ -218,11 +227,8 @@ def ids_of(out: str, keys: Iterable[int]) -> dict[int, str]:
 
 def load_payloads(out: str, keys: np.ndarray) -> dict[int, np.ndarray]:
     """Verification payloads of the given document keys, reading only their slices of each item's file."""
-    keys = np.unique(keys.astype(np.uint64))
     found: dict[int, np.ndarray] = {}
-    items = (keys >> np.uint64(INDEX_BITS)).astype(np.int64)
-    for ordinal in np.unique(items).tolist():
-        wanted = keys[items == ordinal]
+    for ordinal, wanted in split_by_item(np.unique(keys.astype(np.uint64))):
         name = f"{ordinal:07d}"
         index = read_npy(staged_path(out, work_relpath(name, ".payload.idx.npy")))
         rows = np.searchsorted(index["key"], wanted)
@@ -336,13 +342,7 @@ def _excluded_keys(groups: list[np.ndarray]) -> np.ndarray:
 def _needed_by_item(array: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
     """(item ordinal, keys) for every key of a pair array or exact-group array."""
     keys = array["key"] if array.dtype.names else array.reshape(-1)
-    keys = np.unique(keys.astype(np.uint64))
-    if keys.size == 0:
-        return
-    items = (keys >> np.uint64(INDEX_BITS)).astype(np.int64)
-    bounds = np.flatnonzero(np.diff(items)) + 1
-    for chunk in np.split(keys, bounds):
-        yield int(chunk[0] >> np.uint64(INDEX_BITS)), chunk
+    yield from split_by_item(np.unique(keys.astype(np.uint64)))
 
 
 def verify_partitions(total_docs: int) -> int:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from typing import BinaryIO
 
+from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 
@@ -34,13 +35,16 @@ def read_text(path: str) -> str:
         return f.read().decode("utf-8")
 
 
-def open_binary(path: str, beam_flags: Sequence[str] = ()) -> BinaryIO:
-    """Open a file's raw bytes on any filesystem; `beam_flags` carry object-store settings (endpoint, region)."""
-    if is_remote(path) and beam_flags:
-        from apache_beam.options.pipeline_options import PipelineOptions
+def open_file(path: str) -> BinaryIO:
+    """Open a file for reading on any filesystem, as stored (no decompression by extension)."""
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
-        FileSystems.set_options(PipelineOptions(list(beam_flags)))
-    return FileSystems.open(path, compression_type="uncompressed")
+
+def open_binary(path: str, beam_flags: Sequence[str] = ()) -> BinaryIO:
+    """`open_file` outside a pipeline: `beam_flags` carry object-store settings (endpoint, region)."""
+    if is_remote(path) and beam_flags:
+        use_pipeline_options(list(beam_flags))
+    return open_file(path)
 
 
 def use_pipeline_options(flags: list[str]) -> None:

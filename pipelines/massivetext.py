@@ -32,7 +32,8 @@ from curation.workitems import InputFile, Segment, WorkItem, pack_items, plan_se
 from filters.registry import signal_names
 from pipelines.apply import apply_item
 from pipelines.dedup import NearDuplicates, item_decisions
-from pipelines.outputs import open_file, staged_path
+from pipelines.io import open_file
+from pipelines.outputs import staged_path
 from pipelines.process import ItemProcessor, RunContext, work_relpath
 from pipelines.read import InputSpec
 from pipelines.runner import guard_local_runner_streams

@@ -23,10 +23,9 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, BinaryIO
 
-from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines.io import is_remote, matched_files
+from pipelines.io import is_remote, matched_files, open_file
 
 MARKER = "_CURATION_OUTPUT"
 SUCCESS = "_SUCCESS"
@@ -214,11 +213,6 @@ class HashingWriter:
 
     def readable(self) -> bool:
         return False
-
-
-def open_file(path: str) -> BinaryIO:
-    """Open a file for reading on any filesystem, as stored (no decompression by extension)."""
-    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
 def create_file(path: str) -> BinaryIO:

@@ -41,7 +41,8 @@ from curation.text import exact_dedup_key
 from curation.workitems import Segment, WorkItem, doc_key
 from filters import registry
 from filters.language import language_signals_batch
-from pipelines.outputs import HashingWriter, create_file, open_file, staged_path, write_file
+from pipelines.io import open_file
+from pipelines.outputs import HashingWriter, create_file, staged_path, write_file
 from pipelines.progress import ProgressWriter
 
 HTML = "text/html"

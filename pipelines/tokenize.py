@@ -17,7 +17,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from curation.tokenize_docs import failed_documents, output_paths, tokenize_shard
 from curation.tokenizer import Tokenizer, tokenizer_from_bytes
 from curation.tokens import parquet_token_type, token_dtype
-from pipelines.outputs import commit, join, open_file, read_manifest, write_staged
+from pipelines.io import open_file
+from pipelines.outputs import commit, join, read_manifest, write_staged
 from pipelines.runner import guard_local_runner_streams
 
 KIND = "tokenize"

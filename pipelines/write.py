@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation.stats import build_stats
-from pipelines.outputs import commit, open_file, remove_tree, staged_path, write_file, write_staged
+from pipelines.io import open_file
+from pipelines.outputs import commit, remove_tree, staged_path, write_file, write_staged
 from pipelines.outputs import join as join_path
 
 CLUSTER_SCHEMA = pa.schema([("id", pa.string()), ("cluster_id", pa.string()), ("kept", pa.bool_())])
