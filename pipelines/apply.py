@@ -21,7 +21,7 @@ from curation.lsh import NONE
 from curation.memory import release_memory
 from curation.schema import document_schema
 from curation.workitems import doc_key
-from pipelines.dedup import cluster_id_exact, resolve_ids
+from pipelines.dedup import cluster_id_exact
 from pipelines.io import open_file
 from pipelines.outputs import HashingWriter, create_file, staged_path
 from pipelines.process import work_relpath
@@ -31,11 +31,12 @@ from pipelines.write import CLUSTER_SCHEMA, MATCH_SCHEMA, stage_report_rows
 EXACT_REASON, NEAR_REASON = "dedup.exact", "dedup.near"
 
 
-def _decision_map(decisions: np.ndarray | None) -> dict[int, tuple[int, int, int, int]]:
-    """key -> (exact_rep, h1, h2, near_root) for the item's clustered documents."""
-    if decisions is None or decisions.size == 0:
+def _decision_map(decisions: pa.Table | None) -> dict[int, tuple[int, int, int, int, str | None, str | None]]:
+    """key -> (exact_rep, h1, h2, near_root, exact_rep_id, near_root_id) for the item's clustered documents."""
+    if decisions is None or decisions.num_rows == 0:
         return {}
-    return {int(r["key"]): (int(r["exact_rep"]), int(r["h1"]), int(r["h2"]), int(r["near_root"])) for r in decisions}
+    columns = [decisions.column(name).to_pylist() for name in decisions.schema.names]
+    return {row[0]: row[1:] for row in zip(*columns, strict=True)}
 
 
 class ShardWriter:
@@ -67,15 +68,13 @@ class ShardWriter:
 def apply_item(
     out: str,
     summary: Mapping[str, Any],
-    decisions: np.ndarray | None,
+    decisions: pa.Table | None,
     signal_names: Sequence[str],
     output_cfg: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Write one item's final shards and its staged report rows; returns staged entries, stats rows and report refs."""
     key, source, ordinal = summary["key"], summary["source"], summary["ordinal"]
     clustered = _decision_map(decisions)
-    referenced = sorted({v for rep, _h1, _h2, root in clustered.values() for v in (rep, root) if v != int(NONE)})
-    ids = resolve_ids(out, referenced) if referenced else {}
     compression = str(output_cfg["compression"])
     row_group_rows = int(output_cfg["row_group_rows"])
     kept_w = ShardWriter(
@@ -106,14 +105,14 @@ def apply_item(
             for i in range(n):
                 k = doc_key(ordinal, position + i)
                 if k in clustered:
-                    rep, h1, h2, root = clustered[k]
+                    rep, h1, h2, root, rep_id, root_id = clustered[k]
                     doc_id = table.column("id")[i].as_py()
                     # kept: the document survives dedup (an exact group's survivor can lose to a near duplicate)
                     survives = rep in (int(NONE), k) and root in (int(NONE), k)
                     if rep != int(NONE):
                         clusters.append({"id": doc_id, "cluster_id": cluster_id_exact(h1, h2), "kept": survives})
                     if root != int(NONE):
-                        clusters.append({"id": doc_id, "cluster_id": f"near-{ids[root]}", "kept": survives})
+                        clusters.append({"id": doc_id, "cluster_id": f"near-{root_id}", "kept": survives})
                     if reasons[i]:
                         continue
                     dup_of = rep if rep != int(NONE) and rep != k else root if root != int(NONE) and root != k else None
@@ -121,7 +120,7 @@ def apply_item(
                         reasons[i] = EXACT_REASON if dup_of == rep else NEAR_REASON
                         metas = metas if metas is not None else table.column("meta").to_pylist()
                         meta = json.loads(metas[i]) if metas[i] else {}
-                        meta["duplicate_of"] = ids[dup_of]
+                        meta["duplicate_of"] = rep_id if dup_of == rep else root_id
                         metas[i] = json.dumps(meta, ensure_ascii=False, sort_keys=True)
             for i in with_decontam.tolist():
                 if reasons[i]:

@@ -27,7 +27,9 @@ from apache_beam.metrics import Metrics
 
 from curation import components as cc
 from curation.lsh import (
+    DECISION_DTYPE,
     EXACT_GROUP_DTYPE,
+    NONE,
     bucket_pairs,
     cluster_decisions,
     drop_keys,
@@ -199,14 +201,14 @@ def read_npy_ranges(path: str, ranges: Sequence[tuple[int, int]], gap: int = 1 <
     return [a if a is not None else np.empty(0, dtype=dtype) for a in out]
 
 
-def split_by_item(keys: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """(item ordinal, its keys) for sorted document keys: one item's files are then read once."""
+def split_by_item(rows: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(item ordinal, its part) of document keys, or of rows with a `key` field, sorted by key."""
+    keys = rows["key"] if rows.dtype.names else rows
     if keys.size == 0:
         return
     items = (keys >> np.uint64(INDEX_BITS)).astype(np.int64)
     bounds = np.flatnonzero(np.diff(items)) + 1
-    for chunk in np.split(keys, bounds):
-        yield int(chunk[0] >> np.uint64(INDEX_BITS)), chunk
+    yield from zip(items[np.r_[0, bounds]].tolist(), np.split(rows, bounds), strict=True)
 
 
 def ids_of(out: str, keys: Iterable[int]) -> dict[int, str]:
@@ -436,13 +438,37 @@ def _groups_by_component(
         yield i, ("exact", groups[part == i])
 
 
+# Decision rows as the apply step reads them: the rows of `cluster_decisions` plus the ids of the exact and
+# near survivor (null where the document is in no such cluster), so that apply reads no other item's files.
+DECISION_SCHEMA = pa.schema(
+    [
+        ("key", pa.uint64()),
+        ("exact_rep", pa.uint64()),
+        ("h1", pa.uint64()),
+        ("h2", pa.uint64()),
+        ("near_root", pa.uint64()),
+        ("exact_rep_id", pa.string()),
+        ("near_root_id", pa.string()),
+    ]
+)
+
+
+def decision_batch(rows: np.ndarray, ids: Mapping[int, str]) -> pa.RecordBatch:
+    """Decision rows with their survivors' ids, as one record batch of `DECISION_SCHEMA`."""
+    none = int(NONE)
+    columns = [pa.array(rows[name]) for name in DECISION_DTYPE.names or ()]
+    for name in ("exact_rep", "near_root"):
+        columns.append(pa.array([None if k == none else ids[k] for k in rows[name].tolist()], pa.string()))
+    return pa.RecordBatch.from_arrays(columns, schema=DECISION_SCHEMA)
+
+
 def _decide_partition(
     part_rows: tuple[int, Iterable], out: str, summaries: list, _ready=None
-) -> Iterator[tuple[int, tuple[str, int, int]]]:
-    """(item ordinal, (decision file, start, stop)) for the whole components of one partition.
+) -> Iterator[tuple[int, tuple[str, int]]]:
+    """(item ordinal, (decision file, batch)) for the whole components of one partition.
 
-    Survivors are ranked by priority and id. The decision rows go to one staged file per partition, sorted
-    by document key (so by item), and only file references are shuffled to the apply step.
+    Survivors are ranked by priority and id. The decision rows go to one staged Arrow file per partition, one
+    record batch per item, and only file references are shuffled to the apply step.
     """
     q, tagged = part_rows
     exact, near = _tagged(tagged)
@@ -455,17 +481,27 @@ def _decide_partition(
     rows = cluster_decisions(exact, near, rank)
     if rows.size == 0:
         return
-    items = (rows["key"] >> np.uint64(INDEX_BITS)).astype(np.int64)
-    yield from _write_grouped(out, f"work/decisions/{q:05d}.npy", rows, items)
+    relpath = f"work/decisions/{q:05d}.arrow"
+    sink = pa.BufferOutputStream()
+    ordinals = []
+    with pa.ipc.new_file(sink, DECISION_SCHEMA) as writer:
+        for ordinal, chunk in split_by_item(rows):
+            writer.write_batch(decision_batch(chunk, ids))
+            ordinals.append(ordinal)
+    write_file(staged_path(out, relpath), sink.getvalue().to_pybytes())
+    for batch, ordinal in enumerate(ordinals):
+        yield ordinal, (relpath, batch)
 
 
-def item_decisions(out: str, refs: Iterable[tuple[str, int, int]]) -> np.ndarray | None:
-    """One item's decision rows from the partitions that decided them, sorted by document key."""
-    arrays = [a for a in read_refs(out, refs) if a.size]
-    if not arrays:
+def item_decisions(out: str, refs: Iterable[tuple[str, int]]) -> pa.Table | None:
+    """One item's decision rows (`DECISION_SCHEMA`) from the partitions that decided them, sorted by key."""
+    batches = []
+    for relpath, batch in sorted(refs):
+        with open_file(staged_path(out, relpath)) as f:
+            batches.append(pa.ipc.open_file(pa.BufferReader(f.read())).get_batch(batch))
+    if not batches:
         return None
-    rows = np.concatenate(arrays)
-    return rows[np.argsort(rows["key"], kind="stable")]
+    return pa.Table.from_batches(batches, schema=DECISION_SCHEMA).sort_by("key")
 
 
 class NearDuplicates(beam.PTransform):
@@ -549,11 +585,6 @@ class NearDuplicates(beam.PTransform):
         )
 
 
-def resolve_ids(out: str, keys: Sequence[int]) -> dict[int, str]:
-    """Document ids of clustered documents (survivors and members)."""
-    return ids_of(out, keys)
-
-
 def cluster_id_exact(h1: int, h2: int) -> str:
     """The exact-cluster id (same digest as `curation.text.exact_dedup_key`)."""
     return "exact-" + (int(h1).to_bytes(8, "little") + int(h2).to_bytes(8, "little")).hex()
@@ -564,4 +595,4 @@ def dump_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True)
 
 
-__all__ = ["NearDuplicates", "ConnectedComponents", "resolve_ids", "cluster_id_exact", "npy_bytes"]
+__all__ = ["NearDuplicates", "ConnectedComponents", "cluster_id_exact", "item_decisions", "npy_bytes"]
