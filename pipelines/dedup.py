@@ -497,8 +497,8 @@ def item_decisions(out: str, refs: Iterable[tuple[str, int]]) -> pa.Table | None
     """One item's decision rows (`DECISION_SCHEMA`) from the partitions that decided them, sorted by key."""
     batches = []
     for relpath, batch in sorted(refs):
-        with open_file(staged_path(out, relpath)) as f:
-            batches.append(pa.ipc.open_file(pa.BufferReader(f.read())).get_batch(batch))
+        with open_file(staged_path(out, relpath)) as f:  # reads the footer and this batch, not the whole file
+            batches.append(pa.ipc.open_file(f).get_batch(batch))
     if not batches:
         return None
     return pa.Table.from_batches(batches, schema=DECISION_SCHEMA).sort_by("key")
