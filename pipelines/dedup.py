@@ -323,14 +323,10 @@ def _write_grouped(
         yield int(g), (relpath, start, stop)
 
 
-def read_refs(out: str, refs: Iterable[tuple[str, int, int]]) -> list[np.ndarray]:
-    """The rows each (relpath, start, stop) reference names, in reference order."""
-    return [read_npy_rows(staged_path(out, relpath), start, stop) for relpath, start, stop in sorted(refs)]
-
-
 def _pairs_for(refs: Iterable[tuple[str, int, int]], out: str) -> np.ndarray:
     """One verification partition's candidate pairs, read from the band partitions' files, deduplicated."""
-    return unique_pairs(_concat(a.view(np.uint64).reshape(-1, 2) for a in read_refs(out, refs)))
+    chunks = (read_npy_rows(staged_path(out, relpath), start, stop) for relpath, start, stop in sorted(refs))
+    return unique_pairs(_concat(a.view(np.uint64).reshape(-1, 2) for a in chunks))
 
 
 def _excluded_keys(groups: list[np.ndarray]) -> np.ndarray:
@@ -441,15 +437,8 @@ def _groups_by_component(
 # Decision rows as the apply step reads them: the rows of `cluster_decisions` plus the ids of the exact and
 # near survivor (null where the document is in no such cluster), so that apply reads no other item's files.
 DECISION_SCHEMA = pa.schema(
-    [
-        ("key", pa.uint64()),
-        ("exact_rep", pa.uint64()),
-        ("h1", pa.uint64()),
-        ("h2", pa.uint64()),
-        ("near_root", pa.uint64()),
-        ("exact_rep_id", pa.string()),
-        ("near_root_id", pa.string()),
-    ]
+    [(name, pa.uint64()) for name in DECISION_DTYPE.names or ()]
+    + [("exact_rep_id", pa.string()), ("near_root_id", pa.string())]
 )
 
 
