@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 
-from curation.text import tokenize, tokens
+from curation.text import tokens_and_dash_chunks
 
 _QUOTES = "'\"”“`‘´’‚„»«"
 _PUNCT = ",:;!?¿¡()\\[\\]{}<>_#*&·"
@@ -31,7 +31,6 @@ _TITLES = frozenset(
     ("Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "Mt", "Ft", "Lt", "Gen", "Col", "Gov", "Sen", "Rep", "Rev")
     + ("Inc", "Ltd", "Capt", "Corp", "Prof", "Sgt", "Maj", "Adm", "vs", "Co", "etc")
 )
-_DASH_CHUNK = re.compile(r"\S*--\S*")
 
 
 def _merge_titles(toks: list[str]) -> list[str]:
@@ -82,13 +81,14 @@ def spacy_chunk_tokens(chunk: str) -> list[str]:
 @functools.lru_cache(maxsize=4)
 def datatrove_tokens(text: str) -> tuple[str, ...]:
     """`tokens(text)`, except that whitespace chunks holding `--` are cut as spaCy cuts them."""
-    if "--" not in text:
-        return tokens(text)
+    toks, chunks = tokens_and_dash_chunks(text)
+    if not chunks:
+        return toks
     out: list[str] = []
-    pos = 0
-    for m in _DASH_CHUNK.finditer(text):
-        out += tokenize(text[pos : m.start()])
-        out += spacy_chunk_tokens(m.group())
-        pos = m.end()
-    out += tokenize(text[pos:])
+    prev = 0
+    for first, stop, chunk in chunks:
+        out += toks[prev:first]
+        out += spacy_chunk_tokens(chunk)
+        prev = stop
+    out += toks[prev:]
     return tuple(out)

@@ -87,10 +87,36 @@ def tokenize(text: str) -> list[str]:
     return toks
 
 
+# A whitespace chunk holding `--` (its matches start only at chunk starts, so a failed try costs one test).
+_DASH_CHUNK = re.compile(r"(?<!\S)\S*--\S*")
+DashChunk = tuple[int, int, str]  # (first token, token after the last, chunk text)
+
+
 @functools.lru_cache(maxsize=4)
+def tokens_and_dash_chunks(text: str) -> tuple[tuple[str, ...], tuple[DashChunk, ...]]:
+    """Every token in order, and which tokens each whitespace chunk holding `--` became.
+
+    No token crosses whitespace, so tokenising the text piece by piece (cut at whitespace) gives the
+    tokens of the whole; the chunk ranges let `curation.datatrove_tokens` re-cut just those chunks.
+    """
+    if "--" not in text:
+        return tuple(tokenize(text)), ()
+    toks: list[str] = []
+    chunks: list[DashChunk] = []
+    pos = 0
+    for m in _DASH_CHUNK.finditer(text):
+        toks += tokenize(text[pos : m.start()])
+        first = len(toks)
+        toks += tokenize(m.group())
+        chunks.append((first, len(toks), m.group()))
+        pos = m.end()
+    toks += tokenize(text[pos:])
+    return tuple(toks), tuple(chunks)
+
+
 def tokens(text: str) -> tuple[str, ...]:
     """Every token (words and symbol tokens) in order; cached so the filter stages tokenise once."""
-    return tuple(tokenize(text))
+    return tokens_and_dash_chunks(text)[0]
 
 
 # A word token starts with a letter or digit, or is a `'s`-type suffix or a `.38`-type number. The bare
