@@ -25,6 +25,13 @@ INDEX_BITS = 28
 MAX_ITEM_DOCS = 1 << INDEX_BITS
 
 
+# Small inputs get smaller items, so that they still make MIN_ITEMS items to spread over the cores (items
+# are dealt to workers up front), but never items below MIN_ITEM_BYTES (each item has a fixed cost: its
+# staged files and shards).
+MIN_ITEMS = 16
+MIN_ITEM_BYTES = 1 << 20
+
+
 @dataclass(frozen=True, slots=True)
 class InputFile:
     """One matched input file of one `--input SOURCE[:FORMAT]=GLOB`."""
@@ -80,6 +87,20 @@ def work_bytes(files: Iterable[tuple[str, int]]) -> int:
     return sum(
         size * COMPRESSED_TEXT_RATIO if path.lower().endswith(_COMPRESSED_SUFFIXES) else size for path, size in files
     )
+
+
+def input_work(files: Iterable[InputFile]) -> int:
+    """Uncompressed-equivalent bytes of a run's input, a file given twice for one source counted once."""
+    unique = {(f.source, f.path): f.size for f in files}
+    return work_bytes((path, size) for (_, path), size in unique.items())
+
+
+def item_target(total_work: int, item_bytes: int) -> int:
+    """Work per item: `item_bytes`, or less for a small input so that it still makes MIN_ITEMS items.
+
+    Never below MIN_ITEM_BYTES unless `item_bytes` itself is. Depends only on the input and the config.
+    """
+    return min(item_bytes, max(MIN_ITEM_BYTES, -(-total_work // MIN_ITEMS)))
 
 
 def doc_key(ordinal: int, position: int) -> int:

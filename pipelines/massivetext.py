@@ -28,7 +28,16 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from curation import readers
 from curation.config import source_priority, source_stages
 from curation.memory import MemoryReleaser
-from curation.workitems import InputFile, Segment, WorkItem, pack_items, plan_segments, with_first_lines
+from curation.workitems import (
+    InputFile,
+    Segment,
+    WorkItem,
+    input_work,
+    item_target,
+    pack_items,
+    plan_segments,
+    with_first_lines,
+)
 from filters.registry import signal_names
 from pipelines.apply import apply_item
 from pipelines.dedup import NearDuplicates, item_decisions
@@ -73,7 +82,7 @@ def _needs_lines(segment: Segment) -> bool:
 def plan(files: list[InputFile], cfg: Mapping[str, Any]) -> list[tuple[str, Segment]]:
     """All segments of a run, in survivor order."""
     priorities = {f.source: source_priority(cfg, f.source) for f in files}
-    target = int(cfg["output"]["item_bytes"])
+    target = item_target(input_work(files), int(cfg["output"]["item_bytes"]))
     return plan_segments(files, priorities, target, _format_of, _splitter)
 
 
@@ -94,7 +103,7 @@ def count_lines(segment: Segment) -> tuple[tuple[str, int], int]:
 
 def items_from(segments: list[tuple[str, Segment]], counts: list, cfg: Mapping[str, Any]) -> list[WorkItem]:
     """Work items with line numbers filled in."""
-    target = int(cfg["output"]["item_bytes"])
+    target = item_target(sum(seg.work for _, seg in segments), int(cfg["output"]["item_bytes"]))
     return pack_items(with_first_lines(segments, dict(counts)), target)
 
 

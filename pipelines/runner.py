@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-# Below this much (uncompressed-equivalent) input, one in-process worker wins: worker processes start
-# slowly and spend ~1.5x the CPU (elements cross gRPC between stages). Measured on an idle 2-core VM with
-# bench/bench_runners.py (BENCHMARKS.md, "## Runners"): 74 MiB tie (0.97x), 222 MiB 1.18x for two processes.
-MULTIPROCESS_MIN_BYTES = 96 * 2**20
+# Below this much (uncompressed-equivalent) input, one in-process worker wins: worker processes cost a few
+# seconds to start. Measured on the 2-core VM with bench/bench_runners.py (BENCHMARKS.md, "## Runners") on
+# the graph that never ships documents between stages: the demo corpus x4 (18.5 MiB) ties, x16 (74 MiB)
+# runs 1.35x faster in two processes; one 9 MB JSONL file already 1.14x.
+MULTIPROCESS_MIN_BYTES = 16 * 2**20
 
 # Typical text compression ratio used to turn compressed input bytes into work (gzip/zstd/bz2 on text).
 COMPRESSED_TEXT_RATIO = 4

@@ -6,6 +6,7 @@ bundled demo corpus, so each has fresh Beam global state and the environment a u
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -94,6 +95,40 @@ def test_user_direct_mode_flags_are_kept_and_completed():
 def test_compressed_inputs_count_as_more_work():
     assert work_bytes([("a.jsonl", 100), ("b.jsonl.gz", 100), ("c.XML.BZ2", 10)]) > 210
     assert work_bytes([("a.jsonl", 100)]) == 100
+
+
+def _plan_items(path: Path, cfg: dict) -> list:
+    """The work items a run would make of one JSONL file (plan, line counts, packing, as the pipeline does)."""
+    from pipelines.massivetext import count_lines, items_from, match_input, plan
+    from pipelines.read import InputSpec
+
+    segments = plan(list(match_input(InputSpec("web", str(path)))), cfg)
+    return items_from(segments, [count_lines(seg) for _, seg in segments], cfg)
+
+
+@pytest.mark.parametrize("docs", [4_000, 24_000])
+def test_small_input_still_makes_enough_items_for_every_core(tmp_path, docs):
+    from curation.config import default_config
+    from curation.workitems import MIN_ITEM_BYTES, MIN_ITEMS
+
+    text = gzip.decompress((Path(sample_dir()) / "news" / "lee_background.cor.gz").read_bytes()).decode()[:1500]
+    path = tmp_path / "in.jsonl"
+    with path.open("w") as f:
+        for i in range(docs):
+            f.write(json.dumps({"id": str(i), "text": f"{i} {text}"}) + "\n")
+    cfg = default_config()
+    size = path.stat().st_size
+    items = _plan_items(path, cfg)
+    # One big file below 16 x item_bytes: MIN_ITEMS items, unless that would make them smaller than 1 MiB.
+    assert size < MIN_ITEMS * cfg["output"]["item_bytes"]
+    expected = min(MIN_ITEMS, -(-size // MIN_ITEM_BYTES))
+    assert expected - 1 <= len(items) <= expected + 1
+    assert sum(item.work for item in items) == size
+    lines = [seg.first_line for item in items for seg in item.segments]
+    assert lines == sorted(lines) and lines[0] == 1
+    # A smaller item_bytes from the user still wins.
+    cfg["output"]["item_bytes"] = 200_000
+    assert len(_plan_items(path, cfg)) >= size // 200_000
 
 
 def test_available_cores_respects_affinity():
