@@ -125,10 +125,16 @@ _IS_WORD_TOKEN = re.compile(r"['’.]?[^\W_]").match
 
 
 @functools.lru_cache(maxsize=4)
+def words_and_symbols(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(word tokens, symbol tokens), each in token order, from one pass over the tokens."""
+    toks = tokens(text)
+    is_word = list(map(_IS_WORD_TOKEN, toks))
+    return tuple(compress(toks, is_word)), tuple(compress(toks, map(operator.not_, is_word)))
+
+
 def words(text: str) -> tuple[str, ...]:
     """Word tokens in token order: tokens holding a letter or digit (punctuation and symbols are not words)."""
-    toks = tokens(text)
-    return tuple(compress(toks, map(_IS_WORD_TOKEN, toks)))
+    return words_and_symbols(text)[0]
 
 
 def symbol_tokens(toks: tuple[str, ...] | list[str]) -> list[str]:

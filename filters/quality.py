@@ -10,11 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import methodcaller
 
-from curation.datatrove_tokens import datatrove_tokens
+from curation.datatrove_tokens import datatrove_recuts, datatrove_tokens
 from curation.profiles import PROFILES, profile_name, signal_suffix
 from curation.punctuation import DATATROVE_PUNCTUATION
 from curation.schema import Document
-from curation.text import count_alphabetic_tokens, count_alphabetic_words, nonblank_lines, symbol_tokens, tokens, words
+from curation.text import (
+    count_alphabetic_tokens,
+    count_alphabetic_words,
+    nonblank_lines,
+    symbol_tokens,
+    words,
+    words_and_symbols,
+)
 from filters.base import FilterStage, Section, Signals, measure_profiles
 
 # Line-start markers counted as bullets: the Unicode bullet family, common list glyphs, and the ASCII
@@ -71,15 +78,33 @@ def _per(count: float, total: int) -> float:
     return count / total if total > 0 else float(count)
 
 
-def _datatrove_punctuation_tokens(toks: tuple[str, ...], text: str) -> tuple[int, int]:
-    """(number, characters) of the tokens datatrove calls punctuation: every character in its set."""
-    # Candidates: tokens not starting like a word (and every token if the fullwidth digit 1, which is
-    # in datatrove's set, occurs).
-    candidates = list(toks) if "\uff11" in text else symbol_tokens(toks)
+def _punctuation_tokens(candidates: Sequence[str]) -> tuple[int, int]:
+    """(number, characters) of the tokens among `candidates` made only of datatrove's punctuation characters."""
     if not "".join(candidates).translate(_DELETE_DATATROVE_PUNCTUATION):
         return len(candidates), sum(map(len, candidates))
     punct = [t for t in candidates if not t.translate(_DELETE_DATATROVE_PUNCTUATION)]
     return len(punct), sum(map(len, punct))
+
+
+def _datatrove_token_counts(text: str, toks: tuple[str, ...]) -> tuple[int, int, int]:
+    """(punctuation tokens, their characters, tokens holding a letter) over datatrove's tokens `toks`.
+
+    Taken from our own tokens' word/symbol split (shared with the gopher reading), with each `--` chunk's
+    tokens swapped for spaCy's: only those chunks differ. Word tokens are never punctuation and symbol
+    tokens hold no letter, except for the fullwidth digit one, which datatrove counts as punctuation
+    (then every token is looked at).
+    """
+    if "\uff11" in text:
+        return (*_punctuation_tokens(toks), count_alphabetic_tokens(toks))
+    wrds, syms = words_and_symbols(text)
+    punct, punct_chars = _punctuation_tokens(syms)
+    alpha = count_alphabetic_words(wrds)
+    for ours, theirs in datatrove_recuts(text):
+        (n_theirs, c_theirs), (n_ours, c_ours) = (_punctuation_tokens(symbol_tokens(t)) for t in (theirs, ours))
+        punct += n_theirs - n_ours
+        punct_chars += c_theirs - c_ours
+        alpha += count_alphabetic_tokens(theirs) - count_alphabetic_tokens(ours)
+    return punct, punct_chars, alpha
 
 
 def _gopher_signals(text: str) -> Signals:
@@ -107,11 +132,9 @@ def _datatrove_signals(text: str) -> Signals:
     # datatrove: every token counts in the ratios; count and mean length skip punctuation-only tokens.
     toks = datatrove_tokens(text)
     n_tokens = len(toks)
-    punct_tokens, punct_chars = _datatrove_punctuation_tokens(toks, text)
+    punct_tokens, punct_chars, alpha_tokens = _datatrove_token_counts(text, toks)
     dt_words = n_tokens - punct_tokens
     dt_word_chars = len("".join(toks)) - punct_chars
-    # Symbol tokens hold no letter, so over our own tokens the letter-holding ones are the alphabetic words.
-    alpha_tokens = count_alphabetic_words(words(text)) if toks is tokens(text) else count_alphabetic_tokens(toks)
     all_lines = text.splitlines()
     n_all_lines = len(all_lines)
     return {

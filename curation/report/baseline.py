@@ -111,12 +111,11 @@ def changed_documents(out: Path, baseline: Path, sample: Sample, rules: list[str
         before = _removed_rows(baseline, rule, CANDIDATES)
         then = outcomes_by_id(baseline, [r["id"] for r in here])
         now = outcomes_by_id(out, [r["id"] for r in before])
+        newly = [{**r, "baseline": then.get(r["id"], "absent")} for r in here if then.get(r["id"]) != rule]
+        no_longer = [{**r, "this": now.get(r["id"], "absent")} for r in before if now.get(r["id"]) != rule]
+        # Documents kept on the other side come first: they are what the change adds to or takes from the output.
         out_rows[rule] = {
-            "newly_removed": [
-                {**r, "baseline": then.get(r["id"], "absent")} for r in here if then.get(r["id"]) != rule
-            ][:EXAMPLES],
-            "no_longer_removed": [
-                {**r, "this": now.get(r["id"], "absent")} for r in before if now.get(r["id"]) != rule
-            ][:EXAMPLES],
+            "newly_removed": sorted(newly, key=lambda r: r["baseline"] != "kept")[:EXAMPLES],
+            "no_longer_removed": sorted(no_longer, key=lambda r: r["this"] != "kept")[:EXAMPLES],
         }
     return out_rows
