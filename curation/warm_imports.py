@@ -1,7 +1,8 @@
 """Import what a run's driver and workers load, so Python caches their bytecode once (`make` runs this).
 
 Run with .pyc writing allowed (`PYTHONDONTWRITEBYTECODE` empty). A module missing here is only compiled at
-each start instead: slower, never wrong.
+each start instead: slower, never wrong. It also runs the filters' compiled (numba) kernels once, so their
+machine code is cached beside the modules (`__pycache__`) instead of compiled in every worker process.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ def main() -> None:
     """Import every module of MODULES (and so everything they import)."""
     for name in MODULES:
         importlib.import_module(name)
+    from filters.quality import quality_signals
+    from filters.repetition import repetition_signals
+
+    sample = "Warm-up text: the kernels compile once -- here, not in every worker. The end... The end."
+    quality_signals(sample)
+    repetition_signals(sample)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
+
 from curation.schema import Document
-from curation.text import words
+from curation.token_arrays import string_hashes, word_arrays
 from filters.base import FilterStage, Section, Signals
 
 SIGNAL_NAMES = ("content.url_blocked", "content.blocked_word_count", "content.blocked_word_frac")
@@ -30,6 +32,12 @@ def _read_list(path: str | None, packaged: str) -> tuple[str, ...]:
 def load_domains(path: str | None = None) -> frozenset[str]:
     """Blocked domains (without a leading `www.`), loaded once per process and path."""
     return frozenset(d.removeprefix("www.").strip(".") for d in _read_list(path, DEFAULT_DOMAIN_LIST))
+
+
+@lru_cache(maxsize=8)
+def _form_hashes(forms: frozenset[str]) -> np.ndarray:
+    """Token hashes of the blocked word forms."""
+    return string_hashes(sorted(forms))
 
 
 @lru_cache(maxsize=8)
@@ -60,12 +68,15 @@ def content_signals(doc: Document, cfg: Section) -> Signals:
     """Whether the URL's domain is listed, and how many (and what fraction of) words are listed."""
     domains = load_domains(cfg["domain_blocklist"])
     forms = load_word_forms(cfg["word_blocklist"])
-    wrds = words(doc.text)
-    blocked = len(list(filter(forms.__contains__, wrds)))
+    w = word_arrays(doc.text)
+    # Equal strings have equal hashes, so only the hash hits (few) are compared as strings.
+    hits = np.flatnonzero(np.isin(w.hashes, _form_hashes(forms)))
+    blocked = sum(doc.text[w.starts[i] : w.ends[i]] in forms for i in hits.tolist())
+    n_words = len(w.starts)
     return {
         "content.url_blocked": 1.0 if domain_blocked(doc.url, domains) else 0.0,
         "content.blocked_word_count": float(blocked),
-        "content.blocked_word_frac": blocked / len(wrds) if wrds else 0.0,
+        "content.blocked_word_frac": blocked / n_words if n_words else 0.0,
     }
 
 

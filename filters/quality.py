@@ -10,18 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import methodcaller
 
-from curation.datatrove_tokens import datatrove_recuts, datatrove_tokens
+import numpy as np
+
 from curation.profiles import PROFILES, profile_name, signal_suffix
-from curation.punctuation import DATATROVE_PUNCTUATION
 from curation.schema import Document
-from curation.text import (
-    count_alphabetic_tokens,
-    count_alphabetic_words,
-    nonblank_lines,
-    symbol_tokens,
-    words,
-    words_and_symbols,
-)
+from curation.text import nonblank_lines
+from curation.token_arrays import ALL_DT_PUNCT, HAS_LETTER, STOP_FORMS, datatrove_token_arrays, word_arrays
 from filters.base import FilterStage, Section, Signals, measure_profiles
 
 # Line-start markers counted as bullets: the Unicode bullet family, common list glyphs, and the ASCII
@@ -48,9 +42,7 @@ BULLETS = (
 )
 # Ellipsis forms: three ASCII full stops or the Unicode horizontal ellipsis U+2026.
 ELLIPSES = ("...", "\u2026")
-STOP_WORDS = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
-# Every casing we accept for a stop word (the match is case-insensitive without lower-casing the text).
-_STOP_FORMS = frozenset(f for w in STOP_WORDS for f in (w, w.capitalize(), w.upper()))
+STOP_WORDS = frozenset(STOP_FORMS[::3])  # the, be, to, of, and, that, have, with (any casing counts)
 
 # datatrove's bullets: a line that starts (after indentation) with `•` or `-`.
 DATATROVE_BULLETS = ("\u2022", "-")
@@ -58,7 +50,6 @@ DATATROVE_BULLETS = ("\u2022", "-")
 _STARTS_WITH_BULLET = methodcaller("startswith", BULLETS)
 _STARTS_WITH_DATATROVE_BULLET = methodcaller("startswith", DATATROVE_BULLETS)
 _ENDS_WITH_ELLIPSIS = methodcaller("endswith", ELLIPSES)
-_DELETE_DATATROVE_PUNCTUATION = dict.fromkeys(map(ord, DATATROVE_PUNCTUATION))
 
 _MEASURES = (
     "word_count",
@@ -78,65 +69,37 @@ def _per(count: float, total: int) -> float:
     return count / total if total > 0 else float(count)
 
 
-def _punctuation_tokens(candidates: Sequence[str]) -> tuple[int, int]:
-    """(number, characters) of the tokens among `candidates` made only of datatrove's punctuation characters."""
-    if not "".join(candidates).translate(_DELETE_DATATROVE_PUNCTUATION):
-        return len(candidates), sum(map(len, candidates))
-    punct = [t for t in candidates if not t.translate(_DELETE_DATATROVE_PUNCTUATION)]
-    return len(punct), sum(map(len, punct))
-
-
-def _datatrove_token_counts(text: str, toks: tuple[str, ...]) -> tuple[int, int, int]:
-    """(punctuation tokens, their characters, tokens holding a letter) over datatrove's tokens `toks`.
-
-    Taken from our own tokens' word/symbol split (shared with the gopher reading), with each `--` chunk's
-    tokens swapped for spaCy's: only those chunks differ. Word tokens are never punctuation and symbol
-    tokens hold no letter, except for the fullwidth digit one, which datatrove counts as punctuation
-    (then every token is looked at).
-    """
-    if "\uff11" in text:
-        return (*_punctuation_tokens(toks), count_alphabetic_tokens(toks))
-    wrds, syms = words_and_symbols(text)
-    punct, punct_chars = _punctuation_tokens(syms)
-    alpha = count_alphabetic_words(wrds)
-    for ours, theirs in datatrove_recuts(text):
-        (n_theirs, c_theirs), (n_ours, c_ours) = (_punctuation_tokens(symbol_tokens(t)) for t in (theirs, ours))
-        punct += n_theirs - n_ours
-        punct_chars += c_theirs - c_ours
-        alpha += count_alphabetic_tokens(theirs) - count_alphabetic_tokens(ours)
-    return punct, punct_chars, alpha
-
-
 def _gopher_signals(text: str) -> Signals:
     """The quality measurements under the paper's reading (profile `gopher`)."""
-    wrds = words(text)
-    n_words = len(wrds)
-    word_chars = len("".join(wrds))
+    w = word_arrays(text)
+    n_words = len(w.starts)
     lines = nonblank_lines(text)
     n_lines = len(lines)
-    stop_words = {w.lower() for w in _STOP_FORMS.intersection(wrds)}
     return {
         "quality.word_count": float(n_words),
-        "quality.mean_word_length": word_chars / n_words if n_words else 0.0,
+        "quality.mean_word_length": int(w.lengths.sum()) / n_words if n_words else 0.0,
         "quality.hash_to_word_ratio": _per(text.count("#"), n_words),
         "quality.ellipsis_to_word_ratio": _per(_ellipses(text), n_words),
         "quality.bullet_lines_ratio": _per(sum(map(_STARTS_WITH_BULLET, map(str.lstrip, lines))), n_lines),
         "quality.ellipsis_lines_ratio": _per(sum(map(_ENDS_WITH_ELLIPSIS, map(str.rstrip, lines))), n_lines),
-        "quality.alpha_words_ratio": count_alphabetic_words(wrds) / n_words if n_words else 0.0,
-        "quality.stop_word_count": float(len(stop_words)),
+        "quality.alpha_words_ratio": int(np.count_nonzero(w.flags & HAS_LETTER)) / n_words if n_words else 0.0,
+        # Any casing of a stop word counts (forms come three per word).
+        "quality.stop_word_count": float(len(np.unique(w.stop[w.stop >= 0] // 3))),
     }
 
 
 def _datatrove_signals(text: str) -> Signals:
     """The quality measurements as datatrove's `GopherQualityFilter` takes them (profile `datatrove`)."""
     # datatrove: every token counts in the ratios; count and mean length skip punctuation-only tokens.
-    toks = datatrove_tokens(text)
-    n_tokens = len(toks)
-    punct_tokens, punct_chars, alpha_tokens = _datatrove_token_counts(text, toks)
-    dt_words = n_tokens - punct_tokens
-    dt_word_chars = len("".join(toks)) - punct_chars
+    d = datatrove_token_arrays(text)
+    n_tokens = len(d.starts)
+    punct = (d.flags & ALL_DT_PUNCT) != 0
+    dt_words = n_tokens - int(np.count_nonzero(punct))
+    dt_word_chars = int(d.lengths.sum()) - int(d.lengths[punct].sum())
     all_lines = text.splitlines()
     n_all_lines = len(all_lines)
+    alpha_tokens = int(np.count_nonzero(d.flags & HAS_LETTER))
+    lower_forms = d.stop[(d.stop >= 0) & (d.stop % 3 == 0)]  # datatrove matches lower-case words only
     return {
         "quality.word_count_datatrove": float(dt_words),
         "quality.mean_word_length_datatrove": dt_word_chars / dt_words if dt_words else 0.0,
@@ -149,7 +112,7 @@ def _datatrove_signals(text: str) -> Signals:
             sum(map(_ENDS_WITH_ELLIPSIS, map(str.rstrip, all_lines))), n_all_lines
         ),
         "quality.alpha_words_ratio_datatrove": alpha_tokens / n_tokens if n_tokens else 0.0,
-        "quality.stop_word_count_datatrove": float(len(STOP_WORDS.intersection(toks))),
+        "quality.stop_word_count_datatrove": float(len(np.unique(lower_forms))),
     }
 
 

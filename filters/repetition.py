@@ -16,11 +16,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from curation.datatrove_tokens import datatrove_tokens
 from curation.ngrams import local_word_hashes, next_ngram_hashes
 from curation.profiles import PROFILES, READINGS, profile_name, signal_suffix
 from curation.schema import Document
-from curation.text import datatrove_lines, datatrove_paragraphs, split_paragraphs, words
+from curation.text import datatrove_lines, datatrove_paragraphs, split_paragraphs
+from curation.token_arrays import cumulative_lengths, datatrove_token_arrays, word_arrays
 from filters.base import FilterStage, Section, Signals, measure_profiles
 
 TOP_NGRAM_SIZES = (2, 3, 4)
@@ -185,8 +185,14 @@ def _dup_ngrams(
             out[f"repetition.dup_{n}gram_char_frac_repeats"] = greedy / text_len
 
 
-def ngram_signals(toks: tuple[str, ...], text_len: int, convention: str) -> Signals:
-    """Top 2-4-gram and duplicate 5-10-gram character fractions of a token sequence under `convention`.
+def ngram_signals(toks: Sequence[str], text_len: int, convention: str) -> Signals:
+    """Top 2-4-gram and duplicate 5-10-gram character fractions of a token sequence under `convention`."""
+    lengths = np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
+    return ngram_signals_of(local_word_hashes(toks), cumulative_lengths(lengths), text_len, convention)
+
+
+def ngram_signals_of(unigrams: np.ndarray, cum: np.ndarray, text_len: int, convention: str) -> Signals:
+    """`ngram_signals` from per-token hashes (equal tokens, equal hashes) and characters before each token.
 
     One sort for 2-grams; an n-gram can repeat only where both of its (n-1)-gram parts repeat, so
     longer n-grams are grouped over those candidate positions only (few, in ordinary text).
@@ -197,12 +203,9 @@ def ngram_signals(toks: tuple[str, ...], text_len: int, convention: str) -> Sign
         **{f"repetition.top_{n}gram_char_frac_{convention}": 0.0 for n in TOP_NGRAM_SIZES},
         **{f"repetition.dup_{n}gram_char_frac_{convention}": 0.0 for n in DUP_NGRAM_SIZES},
     }
-    m = len(toks)
+    m = len(unigrams)
     if m < min(TOP_NGRAM_SIZES) or not text_len:
         return out
-    cum = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=m), out=cum[1:])
-    unigrams = local_word_hashes(toks)
     dup4 = _top_ngrams(out, unigrams, cum, text_len, convention)
     if m >= min(DUP_NGRAM_SIZES) and dup4 is not None and len(dup4) == m - max(TOP_NGRAM_SIZES) + 1:
         _dup_ngrams(out, unigrams, cum, text_len, dup4, convention)
@@ -225,7 +228,9 @@ def _gopher_signals(text: str) -> Signals:
     """The Table A1 measurements under the paper's reading (profile `gopher`)."""
     text_len = len(text)
     out = _line_signals([p.strip() for p in split_paragraphs(text)], _lines(text), float(text_len or 1), "")
-    out.update(ngram_signals(words(text), text_len, READINGS["ngram_convention"]["gopher"]))
+    w = word_arrays(text)
+    convention = READINGS["ngram_convention"]["gopher"]
+    out.update(ngram_signals_of(w.hashes, cumulative_lengths(w.lengths), text_len, convention))
     return out
 
 
@@ -234,7 +239,9 @@ def _datatrove_signals(text: str) -> Signals:
     text_len = len(text)
     sfx = signal_suffix("datatrove")
     out = _line_signals(datatrove_paragraphs(text), datatrove_lines(text), float(text_len or 1), sfx)
-    out.update(ngram_signals(datatrove_tokens(text), text_len, READINGS["ngram_convention"]["datatrove"]))
+    d = datatrove_token_arrays(text)
+    convention = READINGS["ngram_convention"]["datatrove"]
+    out.update(ngram_signals_of(d.hashes, cumulative_lengths(d.lengths), text_len, convention))
     return out
 
 
