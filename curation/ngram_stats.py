@@ -240,6 +240,8 @@ def ngram_fractions(hashes: np.ndarray, cum: np.ndarray, text_len: int, conventi
     """`filters.repetition.ngram_signals` from per-token `hashes` (uint64) and `cum` (int64, m + 1), same dict."""
     if convention not in CONVENTIONS:
         raise ValueError(f"n-gram convention must be one of {CONVENTIONS}, got {convention!r}")
+    if hashes.dtype != np.uint64 or cum.dtype != np.int64:  # int64 hashes would mix into float64 arithmetic
+        raise TypeError(f"hashes must be uint64 and cum int64, got {hashes.dtype} and {cum.dtype}")
     out = _DEFAULTS[convention].copy()
     m = len(hashes)
     if m < TOP_NGRAM_SIZES[0] or not text_len:

@@ -145,3 +145,11 @@ def test_invalid_convention():
     with pytest.raises(ValueError) as theirs:
         ngram_signals(("a", "b"), 3, "paper")
     assert str(ours.value) == str(theirs.value)
+
+
+def test_wrong_dtypes_are_refused():
+    hashes, cum = token_arrays(("a", "b", "a", "b"))
+    with pytest.raises(TypeError):
+        ngram_fractions(hashes.view(np.int64), cum, 7, "repeats")
+    with pytest.raises(TypeError):
+        ngram_fractions(hashes, cum.astype(np.int32), 7, "repeats")
