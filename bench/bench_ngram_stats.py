@@ -1,10 +1,10 @@
-"""Benchmark: the numba n-gram kernel (`curation.ngram_stats.ngram_fractions`) against `ngram_signals`.
+"""Benchmark: the numba n-gram kernel (`curation.ngram_stats.ngram_fractions`) against the numpy code it replaced.
 
     .venv/bin/python bench/bench_ngram_stats.py [CORPUS.jsonl] [--docs N] [--repeats R]
 
 CORPUS defaults to /tmp/c3k.jsonl when present, else one is generated with
 `bench/corpus_gen.py --docs 3000 --seed 0`. For both token sequences (`words`, the gopher reading, and
-`datatrove_tokens`) and both conventions it prints µs/document of `ngram_signals` (baseline) and of
+`datatrove_tokens`) and both conventions it prints µs/document of the numpy code (`tests/ngram_reference.py`, baseline) and of
 `ngram_fractions` excluding and including building `hashes`/`cum` from the token tuple, the ratios, and how
 many dicts are equal; then the first-call time (cache load, or compile when the cache is cold) in a fresh process.
 Tokenisation is done once up front and is in none of the figures. Best of R passes over all documents.
@@ -22,11 +22,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from ngram_reference import reference_ngram_signals as ngram_signals  # noqa: E402
 
 from curation.datatrove_tokens import datatrove_tokens  # noqa: E402
-from curation.ngram_stats import ngram_fractions, token_arrays  # noqa: E402
+from curation.ngram_stats import CONVENTIONS, ngram_fractions  # noqa: E402
+from curation.ngram_stats import sequence_arrays as token_arrays  # noqa: E402
 from curation.text import words  # noqa: E402
-from filters.repetition import CONVENTIONS, ngram_signals  # noqa: E402
 
 DEFAULT_CORPUS = Path("/tmp/c3k.jsonl")
 
@@ -35,7 +38,7 @@ import time
 t0 = time.perf_counter()
 import numba
 t1 = time.perf_counter()
-from curation.ngram_stats import ngram_fractions, token_arrays
+from curation.ngram_stats import ngram_fractions, sequence_arrays as token_arrays
 hashes, cum = token_arrays(("a", "b", "a", "b", "a", "b", "a"))
 t2 = time.perf_counter()
 ngram_fractions(hashes, cum, 13, "repeats")

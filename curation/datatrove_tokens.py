@@ -78,27 +78,14 @@ def spacy_chunk_tokens(chunk: str) -> list[str]:
     return _merge_titles(out + suffixes[::-1])
 
 
-Recut = tuple[tuple[str, ...], tuple[str, ...]]  # (our tokens of a chunk, spaCy's tokens of it)
-
-
-@functools.lru_cache(maxsize=4)
-def datatrove_recuts(text: str) -> tuple[Recut, ...]:
-    """For each whitespace chunk holding `--`: our tokens of it and spaCy's (the only places the two differ)."""
-    toks, chunks = tokens_and_dash_chunks(text)
-    return tuple((toks[first:stop], tuple(spacy_chunk_tokens(chunk))) for first, stop, chunk in chunks)
-
-
 @functools.lru_cache(maxsize=4)
 def datatrove_tokens(text: str) -> tuple[str, ...]:
     """`tokens(text)`, except that whitespace chunks holding `--` are cut as spaCy cuts them."""
     toks, chunks = tokens_and_dash_chunks(text)
-    if not chunks:
-        return toks
     out: list[str] = []
     prev = 0
-    for (first, stop, _), (_, theirs) in zip(chunks, datatrove_recuts(text), strict=True):
+    for first, stop, chunk in chunks:
         out += toks[prev:first]
-        out += theirs
+        out += spacy_chunk_tokens(chunk)
         prev = stop
-    out += toks[prev:]
-    return tuple(out)
+    return tuple(out + list(toks[prev:])) if chunks else toks

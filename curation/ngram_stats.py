@@ -15,17 +15,19 @@ Grouping is an open-addressing hash table (O(keys)) instead of a stable argsort.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numba import njit
 
 from curation.ngrams import local_word_hashes
 
-TOP_NGRAM_SIZES = (2, 3, 4)  # as filters.repetition (curation must not import filters)
+TOP_NGRAM_SIZES = (2, 3, 4)  # the repetition filter's n-gram sizes (filters.repetition uses these)
 DUP_NGRAM_SIZES = (5, 6, 7, 8, 9, 10)
 CONVENTIONS = ("all_occurrences", "repeats")
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # filters.repetition._MIX: the rolling n-gram multiplier
-_SALT = np.uint64(0xD6E8FEB86659FD93)  # filters.repetition._SALT: separates the key spaces of different n
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier (golden ratio) for rolling n-gram hashes
+_SALT = np.uint64(0xD6E8FEB86659FD93)  # separates the key spaces of different n
 _SLOT_MUL = np.uint64(0xBF58476D1CE4E5B9)  # multiplicative hashing of a key to a table slot (top bits)
 
 _TOP_KEYS = {c: tuple(f"repetition.top_{n}gram_char_frac_{c}" for n in TOP_NGRAM_SIZES) for c in CONVENTIONS}
@@ -263,7 +265,7 @@ def ngram_fractions(hashes: np.ndarray, cum: np.ndarray, text_len: int, conventi
     return out
 
 
-def token_arrays(toks) -> tuple[np.ndarray, np.ndarray]:
+def sequence_arrays(toks: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(`local_word_hashes(toks)`, `cum`) of a token sequence: what `ngram_fractions` takes."""
     m = len(toks)
     cum = np.zeros(m + 1, dtype=np.int64)

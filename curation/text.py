@@ -62,7 +62,6 @@ _URL = r"(?:https?|ftp)://[^\s<>\"]*[^\s<>\".,;:!?)\]'’]"
 _TOKEN_RE = re.compile(rf"{_WORD}|{_SYMBOL}")
 _TOKEN_URL_RE = re.compile(rf"{_URL}|{_WORD}|{_SYMBOL}")
 _NT = ("n't", "n’t", "N'T", "N’T")
-_FIRST_CHAR = operator.itemgetter(0)
 _ENDS_WITH_NT = operator.methodcaller("endswith", _NT)
 _HAS_LETTER = re.compile(r"[^\W\d_]").search
 _CANNOT_RE = re.compile(r"(?<![\w])([cC]an)(not)(?![\w])")
@@ -125,33 +124,9 @@ _IS_WORD_TOKEN = re.compile(r"['’.]?[^\W_]").match
 
 
 @functools.lru_cache(maxsize=4)
-def words_and_symbols(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(word tokens, symbol tokens), each in token order, from one pass over the tokens."""
-    toks = tokens(text)
-    is_word = list(map(_IS_WORD_TOKEN, toks))
-    return tuple(compress(toks, is_word)), tuple(compress(toks, map(operator.not_, is_word)))
-
-
 def words(text: str) -> tuple[str, ...]:
     """Word tokens in token order: tokens holding a letter or digit (punctuation and symbols are not words)."""
-    return words_and_symbols(text)[0]
-
-
-def symbol_tokens(toks: tuple[str, ...] | list[str]) -> list[str]:
-    """The tokens that are not words (`,`, `...`, `#`, `•`, `--`, ...), in order."""
-    return list(compress(toks, map(operator.not_, map(_IS_WORD_TOKEN, toks))))
-
-
-def count_alphabetic_tokens(toks: tuple[str, ...] | list[str]) -> int:
-    """Number of tokens holding at least one letter (`of,--Major` yes; `1999`, `3.14`, `--` no)."""
-    return len(list(filter(_HAS_LETTER, toks)))
-
-
-def count_alphabetic_words(word_list: tuple[str, ...] | list[str]) -> int:
-    """Number of words that contain at least one alphabetic character (so not `1999`, `3.14`, `.38`, `10−7`)."""
-    # A word starting with a letter holds one; only the others (digits, `.38`, `'s`) need a look.
-    others = list(compress(word_list, map(operator.not_, map(str.isalpha, map(_FIRST_CHAR, word_list)))))
-    return len(word_list) - len(others) + len(list(filter(_HAS_LETTER, others)))
+    return tuple(filter(_IS_WORD_TOKEN, tokens(text)))
 
 
 def nonblank_lines(text: str) -> list[str]:

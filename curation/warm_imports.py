@@ -36,12 +36,13 @@ def main() -> None:
     """Import every module of MODULES (and so everything they import)."""
     for name in MODULES:
         importlib.import_module(name)
-    from filters.quality import quality_signals
-    from filters.repetition import repetition_signals
+    from curation.ngram_stats import ngram_fractions
+    from curation.token_arrays import cumulative_lengths, datatrove_token_arrays
 
     sample = "Warm-up text: the kernels compile once -- here, not in every worker. The end... The end."
-    quality_signals(sample)
-    repetition_signals(sample)
+    tokens = datatrove_token_arrays(sample)
+    for convention in ("all_occurrences", "repeats"):
+        ngram_fractions(tokens.hashes, cumulative_lengths(tokens.lengths), len(sample), convention)
 
 
 if __name__ == "__main__":

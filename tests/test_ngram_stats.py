@@ -1,4 +1,4 @@
-"""The numba n-gram kernel gives exactly `ngram_signals`'s dict (same keys, `==` on every value)."""
+"""The numba n-gram kernel gives exactly the numpy reference's dict (same keys, `==` on every value)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import json
 import random
 from pathlib import Path
 
+import ngram_reference
 import numpy as np
 import pytest
+from ngram_reference import reference_ngram_signals
 
-import filters.repetition as repetition
 from curation.datatrove_tokens import datatrove_tokens
-from curation.ngram_stats import ngram_fractions, token_arrays
+from curation.ngram_stats import CONVENTIONS, ngram_fractions, sequence_arrays
 from curation.text import words
-from filters.repetition import CONVENTIONS, ngram_signals
 
 SAMPLE = Path(__file__).resolve().parents[1] / "curation" / "sample"
 PIECE = 20_000
@@ -25,9 +25,9 @@ def mismatches(texts: list[str]) -> tuple[list[tuple[int, str, str]], int]:
     bad, nonzero = [], 0
     for i, text in enumerate(texts):
         for kind, toks in (("words", words(text)), ("datatrove", datatrove_tokens(text))):
-            hashes, cum = token_arrays(toks)
+            hashes, cum = sequence_arrays(toks)
             for convention in CONVENTIONS:
-                expected = ngram_signals(toks, len(text), convention)
+                expected = reference_ngram_signals(toks, len(text), convention)
                 if ngram_fractions(hashes, cum, len(text), convention) != expected:
                     bad.append((i, kind, convention))
                 nonzero += sum(v != 0.0 for v in expected.values())
@@ -83,9 +83,11 @@ def random_tokens(rng: random.Random) -> tuple[str, ...]:
 
 
 def check(toks: tuple[str, ...], text_len: int) -> None:
-    hashes, cum = token_arrays(toks)
+    hashes, cum = sequence_arrays(toks)
     for convention in CONVENTIONS:
-        assert ngram_fractions(hashes, cum, text_len, convention) == ngram_signals(toks, text_len, convention), (
+        assert ngram_fractions(hashes, cum, text_len, convention) == reference_ngram_signals(
+            toks, text_len, convention
+        ), (
             toks,
             text_len,
             convention,
@@ -99,7 +101,7 @@ def test_random_token_sequences():
         toks = random_tokens(rng)
         text_len = sum(map(len, toks)) + max(0, len(toks) - 1) + rng.randint(0, 5) * rng.randint(0, 1)
         check(toks, text_len)
-        nonzero += sum(v != 0.0 for v in ngram_signals(toks, text_len, "repeats").values())
+        nonzero += sum(v != 0.0 for v in reference_ngram_signals(toks, text_len, "repeats").values())
     assert nonzero > 5000
 
 
@@ -128,27 +130,27 @@ def test_same_answer_as_numpy_code_under_hash_collisions(monkeypatch):
     def colliding_hashes(toks):
         return np.fromiter((sum(map(ord, t)) % 3 for t in toks), dtype=np.uint64, count=len(toks))
 
-    monkeypatch.setattr(repetition, "local_word_hashes", colliding_hashes)
+    monkeypatch.setattr(ngram_reference, "local_word_hashes", colliding_hashes)
     rng = random.Random(7)
     for _ in range(200):
         toks = tuple(rng.choice(["a", "b", "cc", "d", "ee", "f"]) for _ in range(rng.randint(0, 200)))
-        _, cum = token_arrays(toks)
+        _, cum = sequence_arrays(toks)
         for convention in CONVENTIONS:
             got = ngram_fractions(colliding_hashes(toks), cum, 999, convention)
-            assert got == ngram_signals(toks, 999, convention)
+            assert got == reference_ngram_signals(toks, 999, convention)
 
 
 def test_invalid_convention():
-    hashes, cum = token_arrays(("a", "b"))
+    hashes, cum = sequence_arrays(("a", "b"))
     with pytest.raises(ValueError) as ours:
         ngram_fractions(hashes, cum, 3, "paper")
     with pytest.raises(ValueError) as theirs:
-        ngram_signals(("a", "b"), 3, "paper")
+        reference_ngram_signals(("a", "b"), 3, "paper")
     assert str(ours.value) == str(theirs.value)
 
 
 def test_wrong_dtypes_are_refused():
-    hashes, cum = token_arrays(("a", "b", "a", "b"))
+    hashes, cum = sequence_arrays(("a", "b", "a", "b"))
     with pytest.raises(TypeError):
         ngram_fractions(hashes.view(np.int64), cum, 7, "repeats")
     with pytest.raises(TypeError):
