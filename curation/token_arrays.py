@@ -27,6 +27,7 @@ from curation.token_spans import code_points, token_spans
 ALNUM = np.uint8(1)  # `[^\W_]`: a letter or digit
 LETTER = np.uint8(2)  # `[^\W\d_]`
 DT_PUNCT = np.uint8(4)  # in datatrove's punctuation set
+SPACE = np.uint8(8)  # `\s`
 # Per-token flag bits.
 WORD = np.uint8(1)  # starts a word (`['’.]?[^\W_]`)
 HAS_LETTER = np.uint8(2)
@@ -43,7 +44,7 @@ def char_classes() -> np.ndarray:
     """uint8 class bits of every code point, read from Python's `re` itself so the classes are its own."""
     every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
     table = np.zeros(0x110000, dtype=np.uint8)
-    for bit, pattern in ((ALNUM, r"[^\W_]+"), (LETTER, r"[^\W\d_]+")):
+    for bit, pattern in ((ALNUM, r"[^\W_]+"), (LETTER, r"[^\W\d_]+"), (SPACE, r"\s+")):
         for m in re.finditer(pattern, every):
             table[m.start() : m.end()] |= bit
     table[[ord(c) for c in DATATROVE_PUNCTUATION]] |= DT_PUNCT
@@ -147,8 +148,29 @@ def word_arrays(text: str) -> TokenArrays:
     return TokenArrays(*(a[keep] for a in arrays))
 
 
-# A whitespace chunk holding `--`: the only places where the datatrove reading cuts differently.
-_DASH_CHUNK = re.compile(r"(?<!\S)\S*--\S*")
+@njit(cache=True, nogil=True)
+def _dash_chunks(cps, classes):  # pragma: no cover - compiled
+    r"""(starts, ends) of the whitespace-free chunks holding `--` (the regex `(?<!\S)\S*--\S*`), in order."""
+    n = len(cps)
+    starts = np.empty(n // 3 + 1, dtype=np.int64)
+    ends = np.empty(n // 3 + 1, dtype=np.int64)
+    found = 0
+    i = 0
+    while i < n:
+        if classes[cps[i]] & 8:
+            i += 1
+            continue
+        start = i
+        dash = False
+        while i < n and not classes[cps[i]] & 8:
+            if cps[i] == 45 and i > start and cps[i - 1] == 45:
+                dash = True
+            i += 1
+        if dash:
+            starts[found] = start
+            ends[found] = i
+            found += 1
+    return starts[:found], ends[:found]
 
 
 @functools.lru_cache(maxsize=4)
@@ -157,23 +179,25 @@ def datatrove_token_arrays(text: str) -> TokenArrays:
     ours = token_arrays(text)
     if "--" not in text:
         return ours
+    cps = _code_points(text)
+    chunk_starts, chunk_ends = _dash_chunks(cps, char_classes())
+    firsts = np.searchsorted(ours.starts, chunk_starts).tolist()
+    stops = np.searchsorted(ours.starts, chunk_ends).tolist()
     pieces_s: list[np.ndarray] = []
     pieces_e: list[np.ndarray] = []
     prev = 0
-    for m in _DASH_CHUNK.finditer(text):
-        first, stop = np.searchsorted(ours.starts, (m.start(), m.end()))
+    for start, end, first, stop in zip(chunk_starts.tolist(), chunk_ends.tolist(), firsts, stops, strict=True):
         pieces_s.append(ours.starts[prev:first])
         pieces_e.append(ours.ends[prev:first])
-        lengths = np.fromiter(map(len, spacy_chunk_tokens(m.group())), dtype=np.int64)
-        ends = m.start() + np.cumsum(lengths)
+        # spaCy's tokens of a chunk are consecutive pieces of it, so their lengths give their spans.
+        lengths = np.fromiter(map(len, spacy_chunk_tokens(text[start:end])), dtype=np.int64)
+        ends = start + np.cumsum(lengths)
         pieces_s.append(ends - lengths)
         pieces_e.append(ends)
-        prev = int(stop)
-    if not pieces_s:
-        return ours
+        prev = stop
     pieces_s.append(ours.starts[prev:])
     pieces_e.append(ours.ends[prev:])
-    return _arrays(_code_points(text), np.concatenate(pieces_s), np.concatenate(pieces_e))
+    return _arrays(cps, np.concatenate(pieces_s), np.concatenate(pieces_e))
 
 
 def cumulative_lengths(lengths: np.ndarray) -> np.ndarray:

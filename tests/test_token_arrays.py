@@ -11,9 +11,11 @@ import gzip
 import io
 import json
 import random
+import re
 import tarfile
 from importlib import resources
 
+import numpy as np
 import pytest
 
 from curation.datatrove_tokens import datatrove_tokens
@@ -21,9 +23,16 @@ from curation.punctuation import DATATROVE_PUNCTUATION
 from curation.text import _HAS_LETTER, _IS_WORD_TOKEN, nonblank_lines, tokenize, words
 from curation.token_arrays import (
     ALL_DT_PUNCT,
+    ALNUM,
+    DT_PUNCT,
     HAS_LETTER,
+    LETTER,
+    SPACE,
     STOP_FORMS,
     WORD,
+    _dash_chunks,
+    char_classes,
+    code_points,
     datatrove_token_arrays,
     string_hashes,
     token_arrays,
@@ -181,3 +190,22 @@ def test_signals_equal_the_string_definitions_on_the_corpus(shared_data):
         rep = repetition.repetition_signals(text)
         dt = repetition.ngram_signals(datatrove_tokens(text), len(text), "repeats")
         assert {k: rep[k] for k in dt} == dt
+
+
+def test_dash_chunks_are_the_regex_chunks(texts):
+    chunk = re.compile(r"(?<!\S)\S*--\S*")
+    for text in texts:
+        starts, ends = _dash_chunks(code_points(text), char_classes())
+        assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == [m.span() for m in chunk.finditer(text)]
+
+
+def test_character_classes_are_those_of_re():
+    every = "".join(map(chr, range(0x110000)))
+    table = char_classes()
+    for bit, pattern in ((ALNUM, r"[^\W_]"), (LETTER, r"[^\W\d_]"), (SPACE, r"\s")):
+        expected = np.zeros(0x110000, dtype=bool)
+        expected[[m.start() for m in re.finditer(pattern, every)]] = True
+        assert np.array_equal((table & bit) != 0, expected), pattern
+    expected = np.zeros(0x110000, dtype=bool)
+    expected[[ord(c) for c in DATATROVE_PUNCTUATION]] = True
+    assert np.array_equal((table & DT_PUNCT) != 0, expected)
