@@ -201,6 +201,15 @@ def test_every_short_string():
     assert count == sum(len(alphabet) ** n for n in range(5)) and not bad, bad
 
 
+def test_cannot_in_every_short_context():
+    """`cannot` -> `can not` inserts a space that the regex's lookbehinds then see: every 2+2 context."""
+    alphabet = "a1.'’-/:@_ rM"
+    contexts = ["".join(t) for t in itertools.product(alphabet, repeat=2)]
+    texts = (f"{a}{word}{b}" for a in contexts for b in contexts for word in ("cannot", "Cannot"))
+    count, bad = mismatches(texts)
+    assert count == 2 * len(contexts) ** 2 and not bad, bad
+
+
 FUZZ_ATOMS = list(
     "abcxyzXYZ0129'’.-–−=,:/@|_\xad\"“‘$()[]  \t\n\u00a0\u2003éßЖع中文\u0301１٣²\U0001d400😀\ud800sStTnNmMdDrReEvVlL"
 ) + [
