@@ -45,8 +45,9 @@ def _build_class_table() -> np.ndarray:
     """uint8 class bits of every code point, from `re`'s own `\\W`, `\\S` and `\\d` (about 50-60 ms).
 
     The complements `\\W+`, `\\S+` are scanned because sre matches a run faster than it searches for one.
-    `\\d` is scanned over the word characters only (every `\\d` is `\\w`). `[^\\W_]` is `\\w` less `_`, and
-    `[^\\W\\d_]` is that less `\\d`, as the class syntax says (tests check both against `re` directly).
+    `\\d` is scanned over the word characters only (sre's `\\w`, Py_UNICODE_ISALNUM, includes every decimal
+    digit). `[^\\W_]` is `\\w` less `_`, and `[^\\W\\d_]` is that less `\\d`, as the class syntax says. The
+    tests compare all five classes with `re` (`\\w`, `\\d`, `\\s`, `[^\\W_]`, `[^\\W\\d_]`) on every code point.
     """
     text = _all_code_points()
     word = np.ones(N_CODE_POINTS, dtype=bool)
@@ -80,7 +81,7 @@ def class_table() -> np.ndarray:
 
 
 def token_spans_cp(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`token_spans` for a text already converted by `code_points`."""
+    """`token_spans` for a text already converted by `code_points` (a uint32 array of code points)."""
     return _token_spans(cps, class_table())
 
 
