@@ -13,7 +13,6 @@ tests/test_token_arrays.py checks these arrays against them.
 from __future__ import annotations
 
 import functools
-import re
 from typing import NamedTuple
 
 import numpy as np
@@ -21,13 +20,11 @@ from numba import njit
 
 from curation.datatrove_tokens import spacy_chunk_tokens
 from curation.punctuation import DATATROVE_PUNCTUATION
-from curation.token_spans import code_points, token_spans
+from curation.token_spans import ALNUM, LETTER, SPACE, class_table, code_points, token_spans_cp
 
-# Per-code-point class bits.
-ALNUM = np.uint8(1)  # `[^\W_]`: a letter or digit
-LETTER = np.uint8(2)  # `[^\W\d_]`
-DT_PUNCT = np.uint8(4)  # in datatrove's punctuation set
-SPACE = np.uint8(8)  # `\s`
+# Per-code-point class bits: `curation.token_spans.class_table`'s (ALNUM `[^\W_]`, LETTER `[^\W\d_]`,
+# SPACE `\s`, ...) and one more.
+DT_PUNCT = 32  # in datatrove's punctuation set
 # Per-token flag bits.
 WORD = np.uint8(1)  # starts a word (`['’.]?[^\W_]`)
 HAS_LETTER = np.uint8(2)
@@ -41,12 +38,8 @@ _STOP_WIDTH = max(map(len, STOP_FORMS))
 
 @functools.lru_cache(maxsize=1)
 def char_classes() -> np.ndarray:
-    """uint8 class bits of every code point, read from Python's `re` itself so the classes are its own."""
-    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-    table = np.zeros(0x110000, dtype=np.uint8)
-    for bit, pattern in ((ALNUM, r"[^\W_]+"), (LETTER, r"[^\W\d_]+"), (SPACE, r"\s+")):
-        for m in re.finditer(pattern, every):
-            table[m.start() : m.end()] |= bit
+    """uint8 class bits of every code point: the tokenizer's (read from Python's `re`) and DT_PUNCT."""
+    table = class_table().copy()
     table[[ord(c) for c in DATATROVE_PUNCTUATION]] |= DT_PUNCT
     return table
 
@@ -87,12 +80,12 @@ def _token_features(cps, starts, ends, classes, stop_forms, stop_lens):  # pragm
             c = cps[k]
             h = (h ^ np.uint64(c)) * np.uint64(0x100000001B3)
             cls = classes[c]
-            letter = letter or (cls & 2) != 0
-            punct = punct and (cls & 4) != 0
+            letter = letter or (cls & LETTER) != 0
+            punct = punct and (cls & DT_PUNCT) != 0
         hashes[i] = _mix64(h ^ (np.uint64(e - s) * np.uint64(0x9E3779B97F4A7C15)))
         first = cps[s]
-        word = (classes[first] & 1) != 0 or (
-            first in (quote1, quote2, dot) and e - s > 1 and (classes[cps[s + 1]] & 1) != 0
+        word = (classes[first] & ALNUM) != 0 or (
+            first in (quote1, quote2, dot) and e - s > 1 and (classes[cps[s + 1]] & ALNUM) != 0
         )
         flags[i] = (1 if word else 0) | (2 if letter else 0) | (4 if punct else 0)
         if word and 2 <= e - s <= stop_forms.shape[1]:
@@ -136,8 +129,9 @@ def _code_points(text: str) -> np.ndarray:
 @functools.lru_cache(maxsize=4)
 def token_arrays(text: str) -> TokenArrays:
     """Every token of `tokenize(text)` as arrays; cached so the filter stages tokenise each text once."""
-    starts, ends = token_spans(text)
-    return _arrays(_code_points(text), starts, ends)
+    cps = _code_points(text)
+    starts, ends = token_spans_cp(cps)
+    return _arrays(cps, starts, ends)
 
 
 @functools.lru_cache(maxsize=4)
@@ -157,12 +151,12 @@ def _dash_chunks(cps, classes):  # pragma: no cover - compiled
     found = 0
     i = 0
     while i < n:
-        if classes[cps[i]] & 8:
+        if classes[cps[i]] & SPACE:
             i += 1
             continue
         start = i
         dash = False
-        while i < n and not classes[cps[i]] & 8:
+        while i < n and not classes[cps[i]] & SPACE:
             if cps[i] == 45 and i > start and cps[i - 1] == 45:
                 dash = True
             i += 1
