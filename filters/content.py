@@ -36,8 +36,8 @@ def load_domains(path: str | None = None) -> frozenset[str]:
 
 @lru_cache(maxsize=8)
 def _form_hashes(forms: frozenset[str]) -> np.ndarray:
-    """Token hashes of the blocked word forms."""
-    return string_hashes(sorted(forms))
+    """Token hashes of the blocked word forms, sorted."""
+    return np.sort(string_hashes(sorted(forms)))
 
 
 @lru_cache(maxsize=8)
@@ -70,7 +70,9 @@ def content_signals(doc: Document, cfg: Section) -> Signals:
     forms = load_word_forms(cfg["word_blocklist"])
     w = word_arrays(doc.text)
     # Equal strings have equal hashes, so only the hash hits (few) are compared as strings.
-    hits = np.flatnonzero(np.isin(w.hashes, _form_hashes(forms)))
+    listed = _form_hashes(forms)
+    at = np.minimum(np.searchsorted(listed, w.hashes), len(listed) - 1) if len(listed) else None
+    hits = np.flatnonzero(listed[at] == w.hashes) if at is not None else np.zeros(0, dtype=np.int64)
     blocked = sum(doc.text[w.starts[i] : w.ends[i]] in forms for i in hits.tolist())
     n_words = len(w.starts)
     return {

@@ -202,3 +202,22 @@ def test_datatrove_punctuation_bit_marks_exactly_its_characters():
     expected[[ord(c) for c in DATATROVE_PUNCTUATION]] = True
     assert np.array_equal((table & DT_PUNCT) != 0, expected)
     assert np.array_equal(table & ~np.uint8(DT_PUNCT), class_table())
+
+
+def test_blocked_word_counts_equal_the_string_count(texts, tmp_path):
+    from curation.schema import Document
+    from filters.content import content_signals, load_word_forms
+
+    lists = {"default": None, "empty": tmp_path / "empty.txt", "common": tmp_path / "common.txt"}
+    lists["empty"].write_text("# nothing listed\n")
+    lists["common"].write_text("the\ncat\nmr\ndon\n's\n東\n")
+    nonzero = 0
+    for name, path in lists.items():
+        cfg = {"domain_blocklist": None, "word_blocklist": str(path) if path else None}
+        forms = load_word_forms(cfg["word_blocklist"])
+        for text in texts:
+            got = content_signals(Document(id="d", source="web", text=text), cfg)["content.blocked_word_count"]
+            expected = sum(w in forms for w in words(text))
+            assert got == expected, (name, text[:200])
+            nonzero += expected > 0
+    assert nonzero > 100
