@@ -44,6 +44,7 @@ RUN pip install --no-cache-dir \
         "Resiliparse==2.0.1" \
         "trafilatura==2.3.1" \
         "mwparserfromhell==0.7.2" \
+        "numba==0.68.1" \
         "rich==15.0.0" \
         "sentencepiece==0.2.3" \
         "tokenizers==0.23.3" \
@@ -66,6 +67,7 @@ RUN pip install --no-cache-dir \
         "htmldate==1.11.0" \
         "justext==3.0.2" \
         "lxml==6.1.3" \
+        "llvmlite==0.50.0" \
         "lxml_html_clean==0.4.6" \
         "markdown-it-py==4.3.0" \
         "mdurl==0.1.2" \

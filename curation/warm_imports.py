@@ -1,4 +1,5 @@
-"""Import what a run's driver and workers load, so Python caches their bytecode once (`make` runs this).
+"""Import what a run's driver and workers load, so Python caches their bytecode once (`make` runs this), and
+compile the numba kernels of `curation.minhash` once, so numba caches them too.
 
 Run with .pyc writing allowed (`PYTHONDONTWRITEBYTECODE` empty). A module missing here is only compiled at
 each start instead: slower, never wrong.
@@ -35,6 +36,9 @@ def main() -> None:
     """Import every module of MODULES (and so everything they import)."""
     for name in MODULES:
         importlib.import_module(name)
+    from curation.minhash import MinHashParams, sketch
+
+    sketch("one call compiles every minhash kernel into numba's on-disk cache", MinHashParams())
 
 
 if __name__ == "__main__":
