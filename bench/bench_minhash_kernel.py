@@ -1,6 +1,7 @@
 """MinHash features per document: the numba kernels of curation.minhash against the numpy path they replaced.
 
-For each stage (token hashes of the normalised string, shingle hashes, signature, band hashes) and for the
+For each stage (the words: `word_string` joins them, the kernels take `word_text` unjoined; token hashes of the
+normalised string, shingle hashes, signature, band hashes) and for the
 whole `_features` equivalent (`shingle_hashes_raw` + `signature_from_shingles` + `band_hashes`, text in,
 band hashes out; new: one `sketch` call), prints microseconds per document for the old numpy formulation
 (copied below, on the unchanged `curation.ngrams` helpers) and the kernels, their ratio, how many documents
@@ -30,7 +31,7 @@ from numba import njit
 
 from curation import minhash
 from curation.minhash import MinHashParams, normalize_words
-from curation.ngrams import WindowSums, inverse, mix64, word_hashes
+from curation.ngrams import WindowSums, inverse, mix64, word_hashes, word_text
 
 _U64 = np.uint64
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -183,7 +184,11 @@ def main() -> None:
 
     r = args.repeat
     rows = [
-        ("normalize_words (unchanged)", per_doc_us(lambda t: normalize_words(t, params), texts, r), None),
+        (
+            "words: word_string / word_text",
+            per_doc_us(lambda t: normalize_words(t, params), texts, r),
+            per_doc_us(lambda t: word_text(t, params.words), texts, r),
+        ),
         (
             "token hashes",
             per_doc_us(old_token_hashes, norms, r),

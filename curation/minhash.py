@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from curation.ngrams import WordRule, word_hashes, word_string
+from curation.ngrams import WordRule, word_hashes, word_string, word_text
 
 _U64 = np.uint64
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -91,6 +91,57 @@ def _token_kernel(data):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _space_width(data, i):  # pragma: no cover - compiled
+    """Byte length of the UTF-8 whitespace character at `data[i]` (a `str.isspace` one, as `str.split` splits
+    at), 0 if none: ASCII 9-13, 28-32; U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F,
+    U+3000. A match starts with an ASCII or a lead byte, which never occurs inside another character."""
+    c = data[i]
+    if c < 0x80:
+        return 1 if c == 32 or 9 <= c <= 13 or 28 <= c <= 31 else 0
+    if c == 0xC2:
+        return 2 if i + 1 < data.size and (data[i + 1] == 0x85 or data[i + 1] == 0xA0) else 0
+    if c < 0xE1 or c > 0xE3 or i + 2 >= data.size:
+        return 0
+    d, e = data[i + 1], data[i + 2]
+    if c == 0xE1:
+        return 3 if d == 0x9A and e == 0x80 else 0
+    if c == 0xE3:
+        return 3 if d == 0x80 and e == 0x80 else 0
+    if d == 0x80:  # E2 80 xx: U+2000-U+200A, U+2028, U+2029, U+202F
+        return 3 if e <= 0x8A or e == 0xA8 or e == 0xA9 or e == 0xAF else 0
+    return 3 if d == 0x81 and e == 0x9F else 0  # U+205F
+
+
+@njit(cache=True, nogil=True)
+def _word_kernel(data):  # pragma: no cover - compiled
+    """`_token_kernel` over the words of unjoined text (`curation.ngrams.word_text`): a word is a maximal run of
+    non-whitespace, as `str.split()` cuts it, so `token_hashes(" ".join(text.split()))` without the join."""
+    out = np.empty(data.size // 2 + 1, dtype=np.uint64)
+    k = 0
+    poly = _U64(0)
+    power = _ONE
+    length = _U64(0)
+    i = 0
+    while i < data.size:
+        width = _space_width(data, i)
+        if width:
+            if length:
+                out[k] = _mix(poly ^ (length * _GOLDEN_U))
+                k += 1
+                poly, power, length = _U64(0), _ONE, _U64(0)
+            i += width
+        else:
+            poly += (_U64(data[i]) + _ONE) * power
+            power *= _BYTE_BASE_U
+            length += _ONE
+            i += 1
+    if length:
+        out[k] = _mix(poly ^ (length * _GOLDEN_U))
+        k += 1
+    return out[:k]
+
+
+@njit(cache=True, nogil=True)
 def _shingle_kernel(tokens, ngram):  # pragma: no cover - compiled
     """`shingle_hashes_raw` after the tokens: `mix64(sum_j t[i+j] * B**(n-1-j) + n * golden)` per window.
 
@@ -148,8 +199,8 @@ def _band_kernel(sig, bands, rows):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def _sketch_kernel(data, ngram, a, b, bands, rows):  # pragma: no cover - compiled
-    """Normalised text's UTF-8 bytes -> (shingle hashes, signature, band hashes) in one call."""
-    shingles = _shingle_kernel(_token_kernel(data), ngram)
+    """UTF-8 bytes of `word_text` -> (shingle hashes, signature, band hashes) in one call."""
+    shingles = _shingle_kernel(_word_kernel(data), ngram)
     sig = _signature_kernel(shingles, a, b)
     return shingles, sig, _band_kernel(sig, bands, rows)
 
@@ -206,16 +257,16 @@ def normalize_words(text: str, params: MinHashParams) -> str:
     return word_string(text, params.words)
 
 
-def _utf8(normalized: str) -> np.ndarray:
-    """The UTF-8 bytes of a normalised string as a (read-only) uint8 array, as the kernels take them."""
-    return np.frombuffer(normalized.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+def _utf8(text: str) -> np.ndarray:
+    """The UTF-8 bytes of a string as a (read-only) uint8 array, as the kernels take them."""
+    return np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
 def token_hashes(normalized: str) -> np.ndarray:
     """64-bit hash of every space-separated token of an already normalised string (one compiled pass).
 
-    Equal to `word_hashes(normalized, _BYTE_BASE, byte_offset=1, length_salt=_GOLDEN)` (which raises on a
-    trailing space; a normalised string has none, and this gives that input the same error).
+    Equal to `word_hashes(normalized, _BYTE_BASE, byte_offset=1, length_salt=_GOLDEN)`, which this calls for a
+    string with a trailing space (never a normalised one): there the last word's length counts the space.
     """
     if normalized.endswith(" "):
         return word_hashes(normalized, _BYTE_BASE, byte_offset=1, length_salt=_GOLDEN)
@@ -228,7 +279,7 @@ def shingle_hashes_raw(text: str, params: MinHashParams) -> np.ndarray:
     A shingle is `mix64(t[i] * B**(n-1) + t[i+1] * B**(n-2) + ... + t[i+n-1] + n * golden)` over token hashes
     `t` (fewer than n words: one shingle of all words; none: no shingle).
     """
-    return _shingle_kernel(token_hashes(normalize_words(text, params)), params.ngram)
+    return _shingle_kernel(_word_kernel(_utf8(word_text(text, params.words))), params.ngram)
 
 
 def shingle_hashes(text: str, params: MinHashParams) -> np.ndarray:
@@ -275,10 +326,8 @@ class Sketch(NamedTuple):
 def sketch(text: str, params: MinHashParams) -> Sketch:
     """`shingle_hashes_raw`, `signature_from_shingles` and `band_hashes` of a text in one compiled call."""
     a, b = _permutations(params.num_perm, params.seed)
-    normalized = normalize_words(text, params)
-    if normalized.endswith(" "):  # never for a normalised string; keeps token_hashes' behaviour
-        token_hashes(normalized)
-    return Sketch(*_sketch_kernel(_utf8(normalized), params.ngram, a, b, params.bands, params.rows))
+    words = _utf8(word_text(text, params.words))  # split into words by the kernel, not joined by str methods
+    return Sketch(*_sketch_kernel(words, params.ngram, a, b, params.bands, params.rows))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -74,19 +74,29 @@ def _case(text: str, case: Case) -> str:
     return text.lower() if case == "lower" else text
 
 
-def word_string(text: str, rule: WordRule) -> str:
-    """The words of `text` under `rule`, joined by single spaces (no leading or trailing space)."""
+def word_text(text: str, rule: WordRule) -> str:
+    """`text` under `rule` before the words are joined: its `str.split()` pieces are the words of `word_string`.
+
+    For callers that split the words themselves (at every `str.isspace` character, as `str.split` does).
+    """
     if rule.punctuation == "split":
-        if rule.unicode_form:
-            text = unicodedata.normalize(cast(NormalForm, rule.unicode_form), text)
-        return _case(_SEPARATORS.sub(" ", text).strip(), rule.case)
+        return word_string(text, rule)
     ascii_only = text.isascii()  # ASCII is already in every normal form and needs no regex
     if rule.unicode_form and not ascii_only:
         text = unicodedata.normalize(cast(NormalForm, rule.unicode_form), text)
     text = _case(text, rule.case)
     if rule.punctuation == "delete":
         text = text.translate(_ASCII_PUNCT) if ascii_only else _PUNCT.sub("", text)
-    return " ".join(text.split())
+    return text
+
+
+def word_string(text: str, rule: WordRule) -> str:
+    """The words of `text` under `rule`, joined by single spaces (no leading or trailing space)."""
+    if rule.punctuation == "split":
+        if rule.unicode_form:
+            text = unicodedata.normalize(cast(NormalForm, rule.unicode_form), text)
+        return _case(_SEPARATORS.sub(" ", text).strip(), rule.case)
+    return " ".join(word_text(text, rule).split())
 
 
 def ngram_text(text: str) -> str:

@@ -18,6 +18,8 @@ import pytest
 
 from curation.minhash import (
     MinHashParams,
+    _utf8,
+    _word_kernel,
     band_hashes,
     normalize_words,
     shingle_hashes,
@@ -159,7 +161,7 @@ IDS = ["default", "n1", "n5-p64", "p256-s7", "n3-r1", "n2-p100", "raw", "nfkc-ke
 def _random_texts(seed: int = 0) -> list[str]:
     """Edge cases and seeded random texts: empty, 1/12/13/14 words, non-ASCII, emoji, long and repeated words."""
     rng = random.Random(seed)
-    alphabet = "abcdefghij klmnop ÄÖÜßéèçñ ΔλΩ Жжщ 中文字 🙂🚀👍🏽 ,.;!? \t\n-'\u0130\u00a0"
+    alphabet = "abcdefghij klmnop ÄÖÜßéèçñ ΔλΩ Жжщ 中文字 🙂🚀👍🏽 ,.;!? \t\n-'\u0130\u00a0\u2000\u3000\x1c\x85\u2028\u205f\u200b"
     vocab = ["the", "a", "Straße", "naïve", "İstanbul", "日本語", "🙂", "x" * 300, "don't", "e.g.", "ﬁne", "Ⅻ"]
     texts = ["", " ", " ... !? ", "one", "🙂", "x" * 5000, "word " * 500, "a b " * 200]
     for count in (1, 2, 12, 13, 14, 15, 26, 27):
@@ -213,6 +215,22 @@ def test_signature_and_bands_of_arbitrary_arrays():
     assert _same(
         signature_from_shingles(np.zeros(0, dtype=np.uint64), params), np.full(128, 0xFFFFFFFF, dtype=np.uint32)
     )
+
+
+def test_word_kernel_splits_where_str_split_does():
+    """Every code point (surrogates too), between two letters: the kernel's words are `str.split()`'s."""
+    chars = [chr(c) for c in range(0x110000)]
+    for start in range(0, len(chars), 1 << 16):
+        text = " ".join(f"x{c}y" for c in chars[start : start + (1 << 16)])
+        assert _same(_word_kernel(_utf8(text)), _reference_token_hashes(" ".join(text.split())))
+    for text in ["", " ", "\u3000\t", " a", "a ", "a\u2000\u2000b\x85", "\u200bx"]:
+        assert _same(_word_kernel(_utf8(text)), _reference_token_hashes(" ".join(text.split())))
+
+
+def test_token_hashes_of_any_spacing():
+    """token_hashes splits at single spaces only, as before: empty words between spaces, other whitespace kept."""
+    for text in ["a  b", " a", "  ", "a\tb c", "x\u3000y", "\u00e9 \ud800", "a ", " ", "a  ", "\u00e9 "]:
+        assert _same(token_hashes(text), _reference_token_hashes(text)), repr(text)
 
 
 def test_reference_is_sensitive():
