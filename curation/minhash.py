@@ -1,9 +1,11 @@
 """Word n-gram shingles, MinHash signatures and LSH band keys for near-duplicate detection.
 
-After the text normalisation (`normalize_words`, C-level str methods) everything is a few small numba
-kernels over the normalised string's UTF-8 bytes, in wrapping uint64 arithmetic:
-- `_token_kernel`: one 64-bit hash per space-separated word, the polynomial over its bytes of
-  `curation.ngrams.word_hashes` with this module's constants (`token_hashes`);
+After the text normalisation (`curation.ngrams.word_text`: Unicode form, case, punctuation, in C-level str
+methods) everything is a few small numba kernels over the text's UTF-8 bytes, in wrapping uint64 arithmetic:
+- `_word_kernel`: one 64-bit hash per word, cutting at whitespace as `str.split` does, so the words need not
+  be joined (`normalize_words` joins them); `_token_kernel` is the same over an already joined string, split
+  at single spaces (`token_hashes`). The hash is the polynomial over the word's bytes of
+  `curation.ngrams.word_hashes` with this module's constants;
 - `_shingle_kernel`: one hash per word n-gram, a rolling polynomial over token hashes, mixed with splitmix64
   (`shingle_hashes_raw`; `curation.ngrams.WindowSums` computes the same sums with prefix sums);
 - `_signature_kernel`: per permutation the min over shingles of `a*x + b mod 2**64`, top 32 bits, in one

@@ -6,6 +6,8 @@ case mapping and what punctuation does (`delete`: removed, so `don't` is one wor
 words, so `Teddy's` and `Teddy 's` agree; `keep`). MinHash dedup reads its rule from the `dedup` config
 section; decontamination uses `MATCH_WORDS` (NFKC, case-folded, split), whose word offsets in the original
 text `ngram_word_spans` gives.
+`word_text` is the same text before the words are joined, for callers that cut at whitespace themselves
+(the MinHash kernels).
 
 Hashes. Everything is numpy over whole arrays, in wrapping `uint64` arithmetic with odd (so invertible)
 multipliers, independent of `PYTHONHASHSEED`, identical on every machine:
