@@ -1,7 +1,7 @@
 """MinHash features per document: the numba kernels of curation.minhash against the numpy path they replaced.
 
-For each stage (the words: `word_string` joins them, the kernels take `word_text` unjoined; token hashes of the
-normalised string, shingle hashes, signature, band hashes) and for the
+For each stage (the words: `word_string` before, now the kernel deletes punctuation and splits the words of
+`cased_text` itself; token hashes of the normalised string, shingle hashes, signature, band hashes) and for the
 whole `_features` equivalent (`shingle_hashes_raw` + `signature_from_shingles` + `band_hashes`, text in,
 band hashes out; new: one `sketch` call), prints microseconds per document for the old numpy formulation
 (copied below, on the unchanged `curation.ngrams` helpers) and the kernels, their ratio, how many documents
@@ -31,7 +31,7 @@ from numba import njit
 
 from curation import minhash
 from curation.minhash import MinHashParams, normalize_words
-from curation.ngrams import WindowSums, inverse, mix64, word_hashes, word_text
+from curation.ngrams import WindowSums, cased_text, inverse, mix64, word_hashes
 
 _U64 = np.uint64
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -185,9 +185,9 @@ def main() -> None:
     r = args.repeat
     rows = [
         (
-            "words: word_string / word_text",
+            "words: word_string / cased_text",
             per_doc_us(lambda t: normalize_words(t, params), texts, r),
-            per_doc_us(lambda t: word_text(t, params.words), texts, r),
+            per_doc_us(lambda t: cased_text(t, params.words), texts, r),
         ),
         (
             "token hashes",

@@ -1,11 +1,12 @@
 """Word n-gram shingles, MinHash signatures and LSH band keys for near-duplicate detection.
 
-After the text normalisation (`curation.ngrams.word_text`: Unicode form, case, punctuation, in C-level str
-methods) everything is a few small numba kernels over the text's UTF-8 bytes, in wrapping uint64 arithmetic:
-- `_word_kernel`: one 64-bit hash per word, cutting at whitespace as `str.split` does, so the words need not
-  be joined (`normalize_words` joins them); `_token_kernel` is the same over an already joined string, split
-  at single spaces (`token_hashes`). The hash is the polynomial over the word's bytes of
-  `curation.ngrams.word_hashes` with this module's constants;
+After the Unicode normal form and case mapping (`curation.ngrams.cased_text`, C-level str methods) everything
+is a few small numba kernels over the text's UTF-8 bytes, in wrapping uint64 arithmetic:
+- `_word_kernel`: one 64-bit hash per word, deleting punctuation and cutting at whitespace per code point
+  (`curation.ngrams.char_kinds`, read off the regexes of `normalize_words`), so no regex pass and no join;
+  `_token_kernel` is the same over an already normalised string, split at single spaces (`token_hashes`).
+  The hash is the polynomial over the word's bytes of `curation.ngrams.word_hashes` with this module's
+  constants;
 - `_shingle_kernel`: one hash per word n-gram, a rolling polynomial over token hashes, mixed with splitmix64
   (`shingle_hashes_raw`; `curation.ngrams.WindowSums` computes the same sums with prefix sums);
 - `_signature_kernel`: per permutation the min over shingles of `a*x + b mod 2**64`, top 32 bits, in one
@@ -28,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from curation.ngrams import WordRule, word_hashes, word_string, word_text
+from curation.ngrams import WordRule, cased_text, char_kinds, word_hashes, word_string
 
 _U64 = np.uint64
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -93,31 +94,13 @@ def _token_kernel(data):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _space_width(data, i):  # pragma: no cover - compiled
-    """Byte length of the UTF-8 whitespace character at `data[i]` (a `str.isspace` one, as `str.split` splits
-    at), 0 if none: ASCII 9-13, 28-32; U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F,
-    U+3000. A match starts with an ASCII or a lead byte, which never occurs inside another character."""
-    c = data[i]
-    if c < 0x80:
-        return 1 if c == 32 or 9 <= c <= 13 or 28 <= c <= 31 else 0
-    if c == 0xC2:
-        return 2 if i + 1 < data.size and (data[i + 1] == 0x85 or data[i + 1] == 0xA0) else 0
-    if c < 0xE1 or c > 0xE3 or i + 2 >= data.size:
-        return 0
-    d, e = data[i + 1], data[i + 2]
-    if c == 0xE1:
-        return 3 if d == 0x9A and e == 0x80 else 0
-    if c == 0xE3:
-        return 3 if d == 0x80 and e == 0x80 else 0
-    if d == 0x80:  # E2 80 xx: U+2000-U+200A, U+2028, U+2029, U+202F
-        return 3 if e <= 0x8A or e == 0xA8 or e == 0xA9 or e == 0xAF else 0
-    return 3 if d == 0x81 and e == 0x9F else 0  # U+205F
+def _word_kernel(data, kinds):  # pragma: no cover - compiled
+    r"""`_token_kernel` over the words of `curation.ngrams.cased_text`, deleting punctuation and splitting here.
 
-
-@njit(cache=True, nogil=True)
-def _word_kernel(data):  # pragma: no cover - compiled
-    """`_token_kernel` over the words of unjoined text (`curation.ngrams.word_text`): a word is a maximal run of
-    non-whitespace, as `str.split()` cuts it, so `token_hashes(" ".join(text.split()))` without the join."""
+    Replaces `token_hashes(" ".join(_PUNCT.sub("", text).split()))`: per UTF-8 character, `kinds[code point]`
+    (`curation.ngrams.char_kinds`) says whether it is whitespace (ends a word, as `str.split` cuts), deleted
+    (`[^\w\s]` under the `delete` rule: skipped, so "don't" is one word) or part of the word (its bytes hashed).
+    """
     out = np.empty(data.size // 2 + 1, dtype=np.uint64)
     k = 0
     poly = _U64(0)
@@ -125,18 +108,30 @@ def _word_kernel(data):  # pragma: no cover - compiled
     length = _U64(0)
     i = 0
     while i < data.size:
-        width = _space_width(data, i)
-        if width:
+        lead = np.int64(data[i])  # decode one character (the input is str.encode's, so well formed)
+        if lead < 0x80:
+            width, cp = 1, lead
+        elif lead < 0xE0:
+            width, cp = 2, ((lead & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F)
+        elif lead < 0xF0:
+            width = 3
+            cp = ((lead & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) | (np.int64(data[i + 2]) & 0x3F)
+        else:
+            width = 4
+            cp = ((lead & 0x07) << 18) | ((np.int64(data[i + 1]) & 0x3F) << 12)
+            cp |= ((np.int64(data[i + 2]) & 0x3F) << 6) | (np.int64(data[i + 3]) & 0x3F)
+        kind = kinds[cp]
+        if kind == 2:  # whitespace: the word so far (if any) is complete
             if length:
                 out[k] = _mix(poly ^ (length * _GOLDEN_U))
                 k += 1
                 poly, power, length = _U64(0), _ONE, _U64(0)
-            i += width
-        else:
-            poly += (_U64(data[i]) + _ONE) * power
-            power *= _BYTE_BASE_U
-            length += _ONE
-            i += 1
+        elif kind == 0:
+            for j in range(i, i + width):
+                poly += (_U64(data[j]) + _ONE) * power
+                power *= _BYTE_BASE_U
+                length += _ONE
+        i += width
     if length:
         out[k] = _mix(poly ^ (length * _GOLDEN_U))
         k += 1
@@ -200,9 +195,9 @@ def _band_kernel(sig, bands, rows):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _sketch_kernel(data, ngram, a, b, bands, rows):  # pragma: no cover - compiled
-    """UTF-8 bytes of `word_text` -> (shingle hashes, signature, band hashes) in one call."""
-    shingles = _shingle_kernel(_word_kernel(data), ngram)
+def _sketch_kernel(data, kinds, ngram, a, b, bands, rows):  # pragma: no cover - compiled
+    """UTF-8 bytes of `cased_text` -> (shingle hashes, signature, band hashes) in one call."""
+    shingles = _shingle_kernel(_word_kernel(data, kinds), ngram)
     sig = _signature_kernel(shingles, a, b)
     return shingles, sig, _band_kernel(sig, bands, rows)
 
@@ -264,6 +259,13 @@ def _utf8(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
+def _cased_utf8(text: str, params: MinHashParams) -> tuple[np.ndarray, np.ndarray]:
+    """What `_word_kernel` takes: the UTF-8 bytes of the text in the params' Unicode form and case, and the
+    per-code-point kinds (whitespace, deleted punctuation, word) that finish `normalize_words` on them."""
+    rule = params.words
+    return _utf8(cased_text(text, rule)), char_kinds(rule.punctuation == "delete")
+
+
 def token_hashes(normalized: str) -> np.ndarray:
     """64-bit hash of every space-separated token of an already normalised string (one compiled pass).
 
@@ -281,7 +283,7 @@ def shingle_hashes_raw(text: str, params: MinHashParams) -> np.ndarray:
     A shingle is `mix64(t[i] * B**(n-1) + t[i+1] * B**(n-2) + ... + t[i+n-1] + n * golden)` over token hashes
     `t` (fewer than n words: one shingle of all words; none: no shingle).
     """
-    return _shingle_kernel(_word_kernel(_utf8(word_text(text, params.words))), params.ngram)
+    return _shingle_kernel(_word_kernel(*_cased_utf8(text, params)), params.ngram)
 
 
 def shingle_hashes(text: str, params: MinHashParams) -> np.ndarray:
@@ -328,8 +330,8 @@ class Sketch(NamedTuple):
 def sketch(text: str, params: MinHashParams) -> Sketch:
     """`shingle_hashes_raw`, `signature_from_shingles` and `band_hashes` of a text in one compiled call."""
     a, b = _permutations(params.num_perm, params.seed)
-    words = _utf8(word_text(text, params.words))  # split into words by the kernel, not joined by str methods
-    return Sketch(*_sketch_kernel(words, params.ngram, a, b, params.bands, params.rows))
+    data, kinds = _cased_utf8(text, params)
+    return Sketch(*_sketch_kernel(data, kinds, params.ngram, a, b, params.bands, params.rows))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -18,8 +18,6 @@ import pytest
 
 from curation.minhash import (
     MinHashParams,
-    _utf8,
-    _word_kernel,
     band_hashes,
     normalize_words,
     shingle_hashes,
@@ -217,14 +215,24 @@ def test_signature_and_bands_of_arbitrary_arrays():
     )
 
 
-def test_word_kernel_splits_where_str_split_does():
-    """Every code point (surrogates too), between two letters: the kernel's words are `str.split()`'s."""
+@pytest.mark.parametrize(
+    "params",
+    [
+        MinHashParams(ngram=1, lowercase=False, unicode_normalization=""),
+        MinHashParams(ngram=1, lowercase=False, strip_punctuation=False, unicode_normalization=""),
+        MinHashParams(ngram=1),
+    ],
+    ids=["delete", "keep", "default"],
+)
+def test_every_code_point_is_deleted_split_or_kept_as_before(params):
+    """Every code point (surrogates too) between two letters: the kernel deletes punctuation and cuts words
+    exactly where `normalize_words` (regex, `str.split`) does. With ngram 1 a shingle is one word."""
     chars = [chr(c) for c in range(0x110000)]
-    for start in range(0, len(chars), 1 << 16):
-        text = " ".join(f"x{c}y" for c in chars[start : start + (1 << 16)])
-        assert _same(_word_kernel(_utf8(text)), _reference_token_hashes(" ".join(text.split())))
-    for text in ["", " ", "\u3000\t", " a", "a ", "a\u2000\u2000b\x85", "\u200bx"]:
-        assert _same(_word_kernel(_utf8(text)), _reference_token_hashes(" ".join(text.split())))
+    for start in range(0, len(chars), 1 << 17):
+        text = " ".join(f"x{c}y" for c in chars[start : start + (1 << 17)])
+        assert _same(shingle_hashes_raw(text, params), _reference_shingle_hashes_raw(text, params))
+    for text in ["", " ", "\u3000\t", " a", "a ", "a\u2000\u2000b\x85", "\u200bx", "a\u2019b \u201cc\u201d"]:
+        assert _same(shingle_hashes_raw(text, params), _reference_shingle_hashes_raw(text, params))
 
 
 def test_token_hashes_of_any_spacing():
