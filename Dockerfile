@@ -44,6 +44,7 @@ RUN pip install --no-cache-dir \
         "Resiliparse==2.0.1" \
         "trafilatura==2.3.1" \
         "mwparserfromhell==0.7.2" \
+        "numba==0.68.1" \
         "rich==15.0.0" \
         "sentencepiece==0.2.3" \
         "tokenizers==0.23.3" \
@@ -66,6 +67,7 @@ RUN pip install --no-cache-dir \
         "htmldate==1.11.0" \
         "justext==3.0.2" \
         "lxml==6.1.3" \
+        "llvmlite==0.50.0" \
         "lxml_html_clean==0.4.6" \
         "markdown-it-py==4.3.0" \
         "mdurl==0.1.2" \
@@ -79,7 +81,9 @@ RUN pip install --no-cache-dir \
 
 # The project itself (small layer, rebuilt on every code change); --no-deps keeps the pins above and Beam's.
 # The build fails unless both HTML extractors import (trafilatura needs lxml_html_clean through justext) and the
-# packaged fastText model loads (from the wheel, no download) and identifies English.
+# packaged fastText model loads (from the wheel, no download) and identifies English. The warm-up compiles the
+# numba kernels into numba's cache in the image; a worker whose CPU differs from the build machine's compiles
+# them again once per process (~25 s), as numba's cache is per CPU model.
 COPY --from=wheel /wheels /tmp/wheels
 RUN pip install --no-cache-dir --no-deps /tmp/wheels/*.whl \
     && rm -rf /tmp/wheels \
@@ -87,7 +91,8 @@ RUN pip install --no-cache-dir --no-deps /tmp/wheels/*.whl \
     && python -c "import filters, pipelines, trafilatura, resiliparse.extract.html2text; \
 from curation.langid import detect_language; \
 lang, score = detect_language('This is a plain English sentence about the weather today.'); \
-assert lang == 'en', (lang, score); print('language model ok:', lang, score)"
+assert lang == 'en', (lang, score); print('language model ok:', lang, score)" \
+    && python -m curation.warm_imports
 
 # Keep the base image's worker boot entrypoint: runners start workers through it.
 ENTRYPOINT ["/opt/apache/beam/boot"]

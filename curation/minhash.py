@@ -1,9 +1,22 @@
-"""Word n-gram shingles, vectorised MinHash signatures and LSH band keys for near-duplicate detection.
+"""Word n-gram shingles, MinHash signatures and LSH band keys for near-duplicate detection.
 
-Everything after the text normalisation is numpy over whole arrays: token and shingle hashes are the shared
-polynomial hashes of `curation.ngrams` (with this module's constants), and the signature is one
-`(shingles x permutations)` multiply-add-min. All hashes are seeded and independent of `PYTHONHASHSEED`,
-so signatures are identical on every worker.
+After the Unicode normal form and case mapping (`curation.ngrams.cased_text`, C-level str methods) everything
+is a few small numba kernels over the text's UTF-8 bytes, in wrapping uint64 arithmetic:
+- `_word_kernel`: one 64-bit hash per word, deleting punctuation and cutting at whitespace per code point
+  (`curation.ngrams.char_kinds`, read off the regexes of `normalize_words`), so no regex pass and no join;
+  `_token_kernel` is the same over an already normalised string, split at single spaces (`token_hashes`).
+  The hash is the polynomial over the word's bytes of `curation.ngrams.word_hashes` with this module's
+  constants;
+- `_shingle_kernel`: one hash per word n-gram, a rolling polynomial over token hashes, mixed with splitmix64
+  (`shingle_hashes_raw`; `curation.ngrams.WindowSums` computes the same sums with prefix sums);
+- `_signature_kernel`: per permutation the min over shingles of `a*x + b mod 2**64`, top 32 bits, in one
+  fused loop (`signature_from_shingles`);
+- `_band_kernel`: one LSH bucket hash per band of the signature (`band_hashes`);
+- `_sketch_kernel`: all four in one call per document (`sketch`, which the pipeline uses).
+The kernels replaced numpy formulations whose results they reproduce bit for bit (tests/test_minhash_kernel.py
+keeps those as the reference); signatures and band keys are a stored format. They are compiled on first use
+and cached on disk (`cache=True`), and release the GIL. All hashes are seeded and independent of
+`PYTHONHASHSEED`, so signatures are identical on every worker.
 """
 
 from __future__ import annotations
@@ -11,18 +24,182 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from numba import njit
 
-from curation.ngrams import WindowSums, WordRule, inverse, mix64, word_hashes, word_string
+from curation.ngrams import WordRule, cased_text, char_kinds, word_hashes, word_string
 
 _U64 = np.uint64
 _GOLDEN = 0x9E3779B97F4A7C15
 _BYTE_BASE = 0x100000001B3  # FNV-64 prime as the polynomial base over bytes
 _TOKEN_BASE = 0xC2B2AE3D27D4EB4F  # odd multiplier folding token hashes into n-gram hashes
-_TOKEN_BASE_INV = inverse(_TOKEN_BASE)
-_CHUNK = 256  # shingles per multiply-min block: bounds the temporary matrix to CHUNK x num_perm x 8 bytes
+
+
+# --- compiled kernels -------------------------------------------------------------------------------------
+# numba compiles these on first use (cached under __pycache__, so later processes only load them). All
+# arithmetic is uint64 and wraps like numpy's; every constant is a np.uint64 so that numba never mixes
+# uint64 with int64 (which it would promote to float64).
+
+_M1 = _U64(0xBF58476D1CE4E5B9)
+_M2 = _U64(0x94D049BB133111EB)
+_GOLDEN_U = _U64(_GOLDEN)
+_BYTE_BASE_U = _U64(_BYTE_BASE)
+_TOKEN_BASE_U = _U64(_TOKEN_BASE)
+_ONE = _U64(1)
+_TOP = _U64(0xFFFFFFFFFFFFFFFF)
+
+
+@njit(cache=True, nogil=True)
+def _mix(x):  # pragma: no cover - compiled
+    """curation.ngrams.mix64 on one value (splitmix64 finaliser)."""
+    x ^= x >> _U64(30)
+    x *= _M1
+    x ^= x >> _U64(27)
+    x *= _M2
+    return x ^ (x >> _U64(31))
+
+
+@njit(cache=True, nogil=True)
+def _token_kernel(data):  # pragma: no cover - compiled
+    """`token_hashes`: one pass over the UTF-8 bytes of the space-joined words.
+
+    Replaces `word_hashes(normalized, _BYTE_BASE, byte_offset=1, length_salt=_GOLDEN)` (position-weighted
+    bytes, `np.add.reduceat` per word, scaled back by `base**-start`): per word
+    `mix64(sum_i (byte_i + 1) * base**i  XOR  byte_length * golden)`.
+    """
+    if data.size == 0:
+        return np.empty(0, dtype=np.uint64)
+    count = 1
+    for c in data:
+        if c == 32:
+            count += 1
+    out = np.empty(count, dtype=np.uint64)
+    k = 0
+    poly = _U64(0)
+    power = _ONE
+    length = _U64(0)
+    for c in data:
+        if c == 32:
+            out[k] = _mix(poly ^ (length * _GOLDEN_U))
+            k += 1
+            poly, power, length = _U64(0), _ONE, _U64(0)
+        else:
+            poly += (_U64(c) + _ONE) * power
+            power *= _BYTE_BASE_U
+            length += _ONE
+    out[k] = _mix(poly ^ (length * _GOLDEN_U))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _word_kernel(data, kinds):  # pragma: no cover - compiled
+    r"""`_token_kernel` over the words of `curation.ngrams.cased_text`, deleting punctuation and splitting here.
+
+    Replaces `token_hashes(" ".join(_PUNCT.sub("", text).split()))`: per UTF-8 character, `kinds[code point]`
+    (`curation.ngrams.char_kinds`) says whether it is whitespace (ends a word, as `str.split` cuts), deleted
+    (`[^\w\s]` under the `delete` rule: skipped, so "don't" is one word) or part of the word (its bytes hashed).
+    """
+    out = np.empty(data.size // 2 + 1, dtype=np.uint64)
+    k = 0
+    poly = _U64(0)
+    power = _ONE
+    length = _U64(0)
+    i = 0
+    while i < data.size:
+        lead = np.int64(data[i])  # decode one character (the input is str.encode's, so well formed)
+        if lead < 0x80:
+            width, cp = 1, lead
+        elif lead < 0xE0:
+            width, cp = 2, ((lead & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F)
+        elif lead < 0xF0:
+            width = 3
+            cp = ((lead & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) | (np.int64(data[i + 2]) & 0x3F)
+        else:
+            width = 4
+            cp = ((lead & 0x07) << 18) | ((np.int64(data[i + 1]) & 0x3F) << 12)
+            cp |= ((np.int64(data[i + 2]) & 0x3F) << 6) | (np.int64(data[i + 3]) & 0x3F)
+        kind = kinds[cp]
+        if kind == 2:  # whitespace: the word so far (if any) is complete
+            if length:
+                out[k] = _mix(poly ^ (length * _GOLDEN_U))
+                k += 1
+                poly, power, length = _U64(0), _ONE, _U64(0)
+        elif kind == 0:
+            for j in range(i, i + width):
+                poly += (_U64(data[j]) + _ONE) * power
+                power *= _BYTE_BASE_U
+                length += _ONE
+        i += width
+    if length:
+        out[k] = _mix(poly ^ (length * _GOLDEN_U))
+        k += 1
+    return out[:k]
+
+
+@njit(cache=True, nogil=True)
+def _shingle_kernel(tokens, ngram):  # pragma: no cover - compiled
+    """`shingle_hashes_raw` after the tokens: `mix64(sum_j t[i+j] * B**(n-1-j) + n * golden)` per window.
+
+    Replaces `WindowSums(tokens, B**-1).poly(n) * B**(n-1)` (prefix sums of position-weighted hashes) by a
+    rolling Horner sum: drop `t[i] * B**(n-1)`, multiply by B, add `t[i+n]`. Fewer words than n: one shingle
+    of all words; no words: empty.
+    """
+    m = tokens.size
+    if m == 0:
+        return np.empty(0, dtype=np.uint64)
+    n = min(ngram, m)
+    lead = _ONE  # B**(n-1)
+    for _ in range(n - 1):
+        lead *= _TOKEN_BASE_U
+    salt = _U64(n) * _GOLDEN_U
+    out = np.empty(m - n + 1, dtype=np.uint64)
+    folded = _U64(0)
+    for j in range(n):
+        folded = folded * _TOKEN_BASE_U + tokens[j]
+    out[0] = _mix(folded + salt)
+    for i in range(1, m - n + 1):
+        folded = (folded - tokens[i - 1] * lead) * _TOKEN_BASE_U + tokens[i + n - 1]
+        out[i] = _mix(folded + salt)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _signature_kernel(shingles, a, b):  # pragma: no cover - compiled
+    """`signature_from_shingles`: per permutation p, the top 32 bits of `min_x (a[p] * x + b[p])`.
+
+    Replaces the chunked `(shingles x permutations)` multiply, add and `min(axis=0)`: shingle-major, the
+    inner loop runs over permutations (vectorised multiply-add-min, no temporary). No shingles: all ones.
+    """
+    low = np.full(a.size, _TOP, dtype=np.uint64)
+    for x in shingles:
+        for p in range(a.size):
+            low[p] = min(low[p], a[p] * x + b[p])
+    out = np.empty(a.size, dtype=np.uint32)
+    for p in range(a.size):
+        out[p] = np.uint32(low[p] >> _U64(32))
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _band_kernel(sig, bands, rows):  # pragma: no cover - compiled
+    """`band_hashes`: per band k, `mix64(Horner over its rows with B, from (k + 1) * golden)`."""
+    out = np.empty(bands, dtype=np.uint64)
+    for k in range(bands):
+        folded = _U64(k + 1) * _GOLDEN_U
+        for j in range(rows):
+            folded = folded * _TOKEN_BASE_U + _U64(sig[k * rows + j])
+        out[k] = _mix(folded)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _sketch_kernel(data, kinds, ngram, a, b, bands, rows):  # pragma: no cover - compiled
+    """UTF-8 bytes of `cased_text` -> (shingle hashes, signature, band hashes) in one call."""
+    shingles = _shingle_kernel(_word_kernel(data, kinds), ngram)
+    sig = _signature_kernel(shingles, a, b)
+    return shingles, sig, _band_kernel(sig, bands, rows)
 
 
 @dataclass(frozen=True)
@@ -77,23 +254,36 @@ def normalize_words(text: str, params: MinHashParams) -> str:
     return word_string(text, params.words)
 
 
+def _utf8(text: str) -> np.ndarray:
+    """The UTF-8 bytes of a string as a (read-only) uint8 array, as the kernels take them."""
+    return np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+
+
+def _cased_utf8(text: str, params: MinHashParams) -> tuple[np.ndarray, np.ndarray]:
+    """What `_word_kernel` takes: the UTF-8 bytes of the text in the params' Unicode form and case, and the
+    per-code-point kinds (whitespace, deleted punctuation, word) that finish `normalize_words` on them."""
+    rule = params.words
+    return _utf8(cased_text(text, rule)), char_kinds(rule.punctuation == "delete")
+
+
 def token_hashes(normalized: str) -> np.ndarray:
-    """64-bit hash of every space-separated token of an already normalised string, fully vectorised."""
-    return word_hashes(normalized, _BYTE_BASE, byte_offset=1, length_salt=_GOLDEN)
+    """64-bit hash of every space-separated token of an already normalised string (one compiled pass).
+
+    Equal to `word_hashes(normalized, _BYTE_BASE, byte_offset=1, length_salt=_GOLDEN)`, which this calls for a
+    string with a trailing space (never a normalised one): there the last word's length counts the space.
+    """
+    if normalized.endswith(" "):
+        return word_hashes(normalized, _BYTE_BASE, byte_offset=1, length_salt=_GOLDEN)
+    return _token_kernel(_utf8(normalized))
 
 
 def shingle_hashes_raw(text: str, params: MinHashParams) -> np.ndarray:
     """64-bit hash of every word n-gram in text order (repeats kept): enough for a signature, no sort.
 
     A shingle is `mix64(t[i] * B**(n-1) + t[i+1] * B**(n-2) + ... + t[i+n-1] + n * golden)` over token hashes
-    `t`; the sum is `B**(n-1)` times the window polynomial in `B**-1`, which `WindowSums` reads for all i at once.
+    `t` (fewer than n words: one shingle of all words; none: no shingle).
     """
-    tokens = token_hashes(normalize_words(text, params))
-    if tokens.size == 0:
-        return tokens
-    n = min(params.ngram, tokens.size)  # fewer than n words -> one shingle of all words
-    folded = WindowSums(tokens, _TOKEN_BASE_INV).poly(n) * _U64(pow(_TOKEN_BASE, n - 1, 1 << 64))
-    return mix64(folded + _U64(n * _GOLDEN % (1 << 64)))
+    return _shingle_kernel(_word_kernel(*_cased_utf8(text, params)), params.ngram)
 
 
 def shingle_hashes(text: str, params: MinHashParams) -> np.ndarray:
@@ -107,37 +297,41 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     a = rng.integers(0, 2**64, size=num_perm, dtype=np.uint64, endpoint=False) | _U64(1)
     b = rng.integers(0, 2**64, size=num_perm, dtype=np.uint64, endpoint=False)
+    a.flags.writeable = b.flags.writeable = False  # shared by every caller
     return a, b
 
 
 def signature_from_shingles(shingles: np.ndarray, params: MinHashParams) -> np.ndarray:
     """MinHash signature (uint32[num_perm]): per permutation the top 32 bits of min(a*x + b mod 2**64)."""
     a, b = _permutations(params.num_perm, params.seed)
-    sig = np.full(params.num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
-    buf = np.empty((min(_CHUNK, shingles.size), params.num_perm), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for start in range(0, shingles.size, _CHUNK):
-            chunk = shingles[start : start + _CHUNK, None]
-            block = buf[: chunk.shape[0]]
-            np.multiply(chunk, a[None, :], out=block)
-            np.add(block, b[None, :], out=block)
-            np.minimum(sig, block.min(axis=0), out=sig)
-    return (sig >> _U64(32)).astype(np.uint32)
+    return _signature_kernel(np.ascontiguousarray(shingles, dtype=np.uint64), a, b)
 
 
 def signature(text: str, params: MinHashParams) -> np.ndarray:
     """MinHash signature of a text (shingle, then hash); an empty shingle set gives all 0xFFFFFFFF."""
-    return signature_from_shingles(shingle_hashes_raw(text, params), params)
+    return sketch(text, params).signature
 
 
 def band_hashes(sig: np.ndarray, params: MinHashParams) -> np.ndarray:
     """One 64-bit LSH bucket hash per band (band index mixed in, so equal rows in two bands never collide)."""
-    rows = sig[: params.bands * params.rows].astype(np.uint64).reshape(params.bands, params.rows)
-    folded = np.arange(1, params.bands + 1, dtype=np.uint64) * _U64(_GOLDEN)
-    with np.errstate(over="ignore"):
-        for j in range(params.rows):
-            folded = folded * _U64(_TOKEN_BASE) + rows[:, j]
-        return mix64(folded)
+    if sig.size < params.bands * params.rows:  # the numpy reshape's error, not a read past the end
+        raise ValueError(f"signature of {sig.size} values is shorter than bands*rows = {params.bands * params.rows}")
+    return _band_kernel(np.ascontiguousarray(sig), params.bands, params.rows)
+
+
+class Sketch(NamedTuple):
+    """Everything dedup keeps of one text: shingle hashes (text order), signature and band hashes."""
+
+    shingles: np.ndarray  # uint64, empty when the text has no words
+    signature: np.ndarray  # uint32[num_perm]
+    bands: np.ndarray  # uint64[bands]
+
+
+def sketch(text: str, params: MinHashParams) -> Sketch:
+    """`shingle_hashes_raw`, `signature_from_shingles` and `band_hashes` of a text in one compiled call."""
+    a, b = _permutations(params.num_perm, params.seed)
+    data, kinds = _cased_utf8(text, params)
+    return Sketch(*_sketch_kernel(data, kinds, params.ngram, a, b, params.bands, params.rows))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -6,6 +6,9 @@ case mapping and what punctuation does (`delete`: removed, so `don't` is one wor
 words, so `Teddy's` and `Teddy 's` agree; `keep`). MinHash dedup reads its rule from the `dedup` config
 section; decontamination uses `MATCH_WORDS` (NFKC, case-folded, split), whose word offsets in the original
 text `ngram_word_spans` gives.
+`word_text` is the same text before the words are joined; `cased_text` is it before punctuation is deleted,
+and `char_kinds` tells, per code point, what the `delete` rule deletes and where `str.split` cuts: for
+callers that do those two steps themselves (the MinHash kernels).
 
 Hashes. Everything is numpy over whole arrays, in wrapping `uint64` arithmetic with odd (so invertible)
 multipliers, independent of `PYTHONHASHSEED`, identical on every machine:
@@ -27,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, cast
 
 import numpy as np
@@ -61,6 +65,7 @@ MATCH_WORDS = WordRule("NFKC", "casefold", "split")
 _SEPARATORS = re.compile(r"[\W_]+")  # split: everything but letters and digits separates words
 _WORD = re.compile(r"[^\W_]+")  # split: one word
 _PUNCT = re.compile(r"[^\w\s]+")  # delete: neither a word character nor whitespace
+_SPACES = re.compile(r"\s+")  # what str.split() cuts at (re's \s is str.isspace)
 # ASCII characters that are neither \w nor \s: deleting them with str.translate is 2x faster than the regex
 _ASCII_PUNCT = str.maketrans(
     "", "", "".join(c for c in map(chr, range(128)) if not (c.isalnum() or c == "_" or c.isspace()))
@@ -74,19 +79,50 @@ def _case(text: str, case: Case) -> str:
     return text.lower() if case == "lower" else text
 
 
+def cased_text(text: str, rule: WordRule) -> str:
+    """`text` in the rule's Unicode form and case, punctuation untouched (`word_text` before its last step)."""
+    if rule.unicode_form and not text.isascii():  # ASCII is already in every normal form
+        text = unicodedata.normalize(cast(NormalForm, rule.unicode_form), text)
+    return _case(text, rule.case)
+
+
+@lru_cache(maxsize=2)
+def char_kinds(delete_punctuation: bool) -> np.ndarray:
+    r"""Per code point (uint8[0x110000]): 2 whitespace (where `str.split` cuts), 1 deleted by the `delete` rule
+    (`[^\w\s]`, when `delete_punctuation`), 0 part of a word. Read off the same regexes, over every code point.
+    """
+    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    kinds = np.zeros(0x110000, dtype=np.uint8)
+    if delete_punctuation:
+        for m in _PUNCT.finditer(every):
+            kinds[m.start() : m.end()] = 1
+    for m in _SPACES.finditer(every):
+        kinds[m.start() : m.end()] = 2
+    kinds.flags.writeable = False
+    return kinds
+
+
+def word_text(text: str, rule: WordRule) -> str:
+    """`text` under `rule` before the words are joined: its `str.split()` pieces are the words of `word_string`.
+
+    For callers that split the words themselves (at every `str.isspace` character, as `str.split` does).
+    """
+    if rule.punctuation == "split":
+        return word_string(text, rule)
+    ascii_only = text.isascii()  # ASCII needs no regex
+    text = cased_text(text, rule)
+    if rule.punctuation == "delete":
+        text = text.translate(_ASCII_PUNCT) if ascii_only else _PUNCT.sub("", text)
+    return text
+
+
 def word_string(text: str, rule: WordRule) -> str:
     """The words of `text` under `rule`, joined by single spaces (no leading or trailing space)."""
     if rule.punctuation == "split":
         if rule.unicode_form:
             text = unicodedata.normalize(cast(NormalForm, rule.unicode_form), text)
         return _case(_SEPARATORS.sub(" ", text).strip(), rule.case)
-    ascii_only = text.isascii()  # ASCII is already in every normal form and needs no regex
-    if rule.unicode_form and not ascii_only:
-        text = unicodedata.normalize(cast(NormalForm, rule.unicode_form), text)
-    text = _case(text, rule.case)
-    if rule.punctuation == "delete":
-        text = text.translate(_ASCII_PUNCT) if ascii_only else _PUNCT.sub("", text)
-    return " ".join(text.split())
+    return " ".join(word_text(text, rule).split())
 
 
 def ngram_text(text: str) -> str:

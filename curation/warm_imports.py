@@ -36,6 +36,7 @@ def main() -> None:
     """Import every module of MODULES (and so everything they import)."""
     for name in MODULES:
         importlib.import_module(name)
+    from curation.minhash import MinHashParams, sketch
     from curation.ngram_stats import ngram_fractions
     from curation.token_arrays import cumulative_lengths, datatrove_token_arrays
 
@@ -43,6 +44,7 @@ def main() -> None:
     tokens = datatrove_token_arrays(sample)
     for convention in ("all_occurrences", "repeats"):
         ngram_fractions(tokens.hashes, cumulative_lengths(tokens.lengths), len(sample), convention)
+    sketch(sample, MinHashParams())
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from curation.decontam import DecontamIndex, check_compatible, decontaminate_doc
 from curation.extract import extract_with_config
 from curation.lsh import BAND_ROW_DTYPE, EXACT_ROW_DTYPE
 from curation.memory import release_memory
-from curation.minhash import band_hashes, params_from_config, shingle_hashes_raw, signature_from_shingles
+from curation.minhash import params_from_config, sketch
 from curation.readers import SourceFile, location, read_source
 from curation.readers.base import describe
 from curation.schema import Document, Failure, document_schema, documents_to_table, id_sort_key
@@ -216,10 +216,9 @@ class ItemProcessor:
             h1, h2 = _exact_hash(doc.text)
             exact.append((h1, h2, key))
         if self.near_on:
-            shingles = shingle_hashes_raw(doc.text, self.params)
-            if shingles.size:
-                hashes = band_hashes(signature_from_shingles(shingles, self.params), self.params)
-                bands.append(np.stack([hashes, np.full(hashes.size, key, dtype=np.uint64)], axis=1))
+            found = sketch(doc.text, self.params)  # shingles, signature and band hashes in one compiled call
+            if found.shingles.size:
+                bands.append(np.stack([found.bands, np.full(found.bands.size, key, dtype=np.uint64)], axis=1))
 
     def _decontam(self, doc: Document) -> str | None:
         """The decontamination result of a document as JSON (None when it matched nothing).

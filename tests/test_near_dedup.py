@@ -247,14 +247,14 @@ def test_components_of_chains_stars_and_cliques(shape):
 def test_unhashable_document_is_dead_lettered_once(corpus, tmp_path, monkeypatch):
     import pipelines.process as process
 
-    real = process.shingle_hashes_raw
+    real = process.sketch
 
     def broken(text, params):
         if "variant-that-breaks" in text:
             raise TypeError("cannot hash this document")
         return real(text, params)
 
-    monkeypatch.setattr(process, "shingle_hashes_raw", broken)
+    monkeypatch.setattr(process, "sketch", broken)
     bad = Document("web/bad#3", "web", corpus["web/a#2"].text + " variant-that-breaks")
     out = run_dedup([bad, corpus["web/a#0"], corpus["web/a#1"]], tmp_path, "--workers", "1")
     assert [r["id"] for r in out["kept"]] == ["web/a#0"]  # failed only: one outcome per input document
