@@ -1,16 +1,17 @@
 """Gopher repetition n-gram fractions as one compiled (numba) kernel per document and convention.
 
-`ngram_fractions(hashes, cum, text_len, convention)` gives exactly the dict that
-`filters.repetition.ngram_signals(toks, text_len, convention)` gives (same keys, `==` on every value) from
-per-token arrays: `hashes` (uint64, one per token, equal tokens <=> equal hashes, e.g.
-`curation.ngrams.local_word_hashes(toks)`) and `cum` (int64, length m + 1, `cum[i]` = characters in the
-tokens before token i).
+`ngram_fractions(hashes, cum, text_len, convention)` gives the repetition filter's top 2-4-gram and duplicate
+5-10-gram character fractions (`filters.repetition`, definitions in docs/filters.md) from per-token arrays:
+`hashes` (uint64, one per token, equal tokens <=> equal hashes: `curation.token_arrays`, or
+`curation.ngrams.local_word_hashes(toks)` via `sequence_arrays`) and `cum` (int64, length m + 1, `cum[i]` =
+characters in the tokens before token i).
 
-Exactness: the n-gram keys are the same 64-bit rolling polynomials as there (`prev * _MIX + word_h`, wrapping;
-5..10-gram keys salted by `n * _SALT`), grouped over the same candidate positions (an n-gram can repeat only
-where both of its (n-1)-gram parts repeat), so even a 64-bit key collision gives the same answer as the numpy
-code. The kernel returns integer numerators; the divisions are done here in Python exactly as written there.
-Grouping is an open-addressing hash table (O(keys)) instead of a stable argsort.
+It replaced a numpy implementation (kept as tests/ngram_reference.py, which the tests compare it with: same
+keys, `==` on every value). The n-gram keys are the same 64-bit rolling polynomials (`prev * _MIX + word_h`,
+wrapping; 5..10-gram keys salted by `n * _SALT`), grouped over the same candidate positions (an n-gram can
+repeat only where both of its (n-1)-gram parts repeat), so even a 64-bit key collision gives the same answer
+as the numpy code. The kernel returns integer numerators; the divisions are done in Python as the numpy code
+did them. Grouping is an open-addressing hash table (O(keys)) instead of a stable argsort.
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ def split_paragraphs(text: str) -> list[str]:
 # Symbol tokens are `...`, `--`, `''`, `@-@`, or any other single non-space, non-word character
 # (`_` included, so `____` is four tokens as in spaCy). This approximates the spaCy tokenisation
 # datatrove uses (agreement measured in bench/bench_filters.py) with one C-level regex scan; the URL
-# branch and the `n't`/`cannot` fix-ups run only on texts that contain `://`, `n't` or `annot`.
+# branch and the `n't`/`cannot` fix-ups run only on texts that contain `://`, `n't` or `annot`. This regex is
+# the definition; the filters run its compiled equivalent, `curation.token_spans` (tested equal to it).
 _ABBREV_DOT = (
     r"\.(?:(?<=(?<![\w.])[^\W\d_]\.)|(?<=\.[^\W\d_]\.)"
     r"|(?<=(?<!\w)(?:Mr|Dr|St|Jr|Sr|Ms|Mt|Ft|Lt|vs|Co)\.)"
