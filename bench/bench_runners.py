@@ -25,7 +25,8 @@ WORK = REPO / "bench" / "_work" / "runners"
 sys.path.insert(0, str(REPO))
 
 from curation.sample import DEMO_INPUTS, sample_dir  # noqa: E402
-from pipelines.runner import available_cores, local_runner_flags, work_bytes  # noqa: E402
+from curation.workitems import work_bytes  # noqa: E402
+from pipelines.runner import available_cores, local_runner_flags  # noqa: E402
 
 
 def build_corpus(scale: int) -> tuple[list[str], int]:

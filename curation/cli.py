@@ -160,8 +160,8 @@ def parse_input(spec: str, cfg: dict[str, Any]):
 
 def _check_inputs_exist(inputs, dry_run: bool) -> int:
     """Fail fast on local globs that match nothing; returns the inputs' uncompressed-equivalent bytes."""
+    from curation.workitems import work_bytes
     from pipelines.io import is_remote, matched_files
-    from pipelines.runner import work_bytes
 
     total = 0
     for spec in inputs:

@@ -21,12 +21,12 @@ from cloud_servers import GCS_PROJECT, env_for, free_port, object_listing, write
 from offline_guard import guarded_env, network_attempts
 
 from curation.sample import DEMO_INPUTS, sample_dir
+from curation.workitems import work_bytes
 from pipelines.runner import (
     MULTIPROCESS_MIN_BYTES,
     available_cores,
     choose_local_mode,
     local_runner_flags,
-    work_bytes,
 )
 
 CURATION = str(Path(sys.executable).parent / "curation")
