@@ -8,6 +8,7 @@ machine code is cached beside the modules (`__pycache__`) instead of compiled in
 from __future__ import annotations
 
 import importlib
+from concurrent.futures import ProcessPoolExecutor
 
 MODULES = (
     "curation.cli",
@@ -32,19 +33,35 @@ MODULES = (
 )
 
 
-def main() -> None:
-    """Import every module of MODULES (and so everything they import)."""
-    for name in MODULES:
-        importlib.import_module(name)
-    from curation.minhash import MinHashParams, sketch
-    from curation.ngram_stats import ngram_fractions
-    from curation.token_arrays import cumulative_lengths, datatrove_token_arrays
+_SAMPLE = "Warm-up text: the kernels compile once -- here, not in every worker. The end... The end."
 
-    sample = "Warm-up text: the kernels compile once -- here, not in every worker. The end... The end."
-    tokens = datatrove_token_arrays(sample)
+
+def _compile_tokenizer() -> None:
+    """Compile (and cache) the tokenizer and token-array kernels."""
+    from curation.token_arrays import datatrove_token_arrays
+
+    datatrove_token_arrays(_SAMPLE)
+
+
+def _compile_ngrams_and_minhash() -> None:
+    """Compile (and cache) the n-gram signal and MinHash kernels."""
+    from curation.minhash import MinHashParams, sketch
+    from curation.ngram_stats import ngram_fractions, sequence_arrays
+
+    hashes, cum = sequence_arrays(_SAMPLE.split())
     for convention in ("all_occurrences", "repeats"):
-        ngram_fractions(tokens.hashes, cumulative_lengths(tokens.lengths), len(sample), convention)
-    sketch(sample, MinHashParams())
+        ngram_fractions(hashes, cum, len(_SAMPLE), convention)
+    sketch(_SAMPLE, MinHashParams())
+
+
+def main() -> None:
+    """Import every module of MODULES (and so everything they import); compile the kernels, two at a time."""
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(_compile_tokenizer), pool.submit(_compile_ngrams_and_minhash)]
+        for name in MODULES:
+            importlib.import_module(name)
+        for job in jobs:
+            job.result()
 
 
 if __name__ == "__main__":
