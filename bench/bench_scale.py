@@ -226,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("in-process", n, b))
             print(
                 _line("in-proc", n, b)
-                + f"   speed-up with {args.workers} workers: {r['docs_per_s'] / b['docs_per_s']:.2f}x",
+                + f"   speed-up with {args.workers} workers: {r['docs_per_s'] / b['docs_per_s']:.2f}x"
+                + f"  phases {json.dumps({k: round(v, 1) for k, v in b['phases'].items()})}",
                 flush=True,
             )
         variant = None

@@ -131,6 +131,19 @@ def test_small_input_still_makes_enough_items_for_every_core(tmp_path, docs):
     assert len(_plan_items(path, cfg)) >= size // 200_000
 
 
+def test_large_inputs_make_items_in_multiples_of_min_items():
+    from curation.workitems import MIN_ITEM_BYTES, MIN_ITEMS, item_target
+
+    item_bytes = 16 * 2**20
+    for total in (314_000_047, 3_400_000_000, 16 * item_bytes, 16 * item_bytes + 1, 17 * item_bytes, 40 * 2**30):
+        target = item_target(total, item_bytes)
+        assert target <= item_bytes
+        assert -(-total // target) % MIN_ITEMS == 0, total  # 2, 4, 8 or 16 workers get equal shares
+        assert -(-total // target) < -(-total // item_bytes) + MIN_ITEMS  # no more items than that needs
+    assert item_target(3 * 2**20, item_bytes) == MIN_ITEM_BYTES  # small inputs: items of at least 1 MiB
+    assert item_target(10**9, 200_000) <= 200_000  # a smaller item_bytes from the user still wins
+
+
 def test_available_cores_respects_affinity():
     assert 1 <= available_cores() <= (os.cpu_count() or 1)
 
