@@ -4,7 +4,7 @@ For each stage (the words: `word_string` before, now the kernel deletes punctuat
 `cased_text` itself; token hashes of the normalised string, shingle hashes, signature, band hashes) and for the
 whole `_features` equivalent (`shingle_hashes_raw` + `signature_from_shingles` + `band_hashes`, text in,
 band hashes out; new: one `sketch` call), prints microseconds per document for the old numpy formulation
-(copied below, on the unchanged `curation.ngrams` helpers) and the kernels, their ratio, how many documents
+(tests/minhash_reference.py, on the unchanged `curation.ngrams` helpers) and the kernels, their ratio, how many documents
 give identical results, and the first-call time in a fresh process (cache load; and a cold compile into an
 empty cache directory). Also times the permutation-major loop order of the signature against the
 shingle-major one the module uses.
@@ -29,61 +29,15 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from curation import minhash
-from curation.minhash import MinHashParams, normalize_words
-from curation.ngrams import WindowSums, cased_text, inverse, mix64, word_hashes
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import minhash_reference as numpy_path  # noqa: E402  (the numpy path before the kernels)
+
+from curation import minhash  # noqa: E402
+from curation.minhash import MinHashParams, normalize_words  # noqa: E402
+from curation.ngrams import cased_text  # noqa: E402
 
 _U64 = np.uint64
-_GOLDEN = 0x9E3779B97F4A7C15
-_BYTE_BASE = 0x100000001B3
-_TOKEN_BASE = 0xC2B2AE3D27D4EB4F
-_TOKEN_BASE_INV = inverse(_TOKEN_BASE)
-_CHUNK = 256
-
-# --- the numpy path before the kernels (curation/minhash.py at 27bd888) ----------------------------------
-
-
-def old_token_hashes(normalized: str) -> np.ndarray:
-    return word_hashes(normalized, _BYTE_BASE, byte_offset=1, length_salt=_GOLDEN)
-
-
-def old_shingles_from_tokens(tokens: np.ndarray, ngram: int) -> np.ndarray:
-    if tokens.size == 0:
-        return tokens
-    n = min(ngram, tokens.size)
-    folded = WindowSums(tokens, _TOKEN_BASE_INV).poly(n) * _U64(pow(_TOKEN_BASE, n - 1, 1 << 64))
-    return mix64(folded + _U64(n * _GOLDEN % (1 << 64)))
-
-
-def old_shingle_hashes_raw(text: str, params: MinHashParams) -> np.ndarray:
-    return old_shingles_from_tokens(old_token_hashes(normalize_words(text, params)), params.ngram)
-
-
-def old_signature_from_shingles(shingles: np.ndarray, params: MinHashParams) -> np.ndarray:
-    a, b = minhash._permutations(params.num_perm, params.seed)
-    sig = np.full(params.num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
-    buf = np.empty((min(_CHUNK, shingles.size), params.num_perm), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for start in range(0, shingles.size, _CHUNK):
-            chunk = shingles[start : start + _CHUNK, None]
-            block = buf[: chunk.shape[0]]
-            np.multiply(chunk, a[None, :], out=block)
-            np.add(block, b[None, :], out=block)
-            np.minimum(sig, block.min(axis=0), out=sig)
-    return (sig >> _U64(32)).astype(np.uint32)
-
-
-def old_band_hashes(sig: np.ndarray, params: MinHashParams) -> np.ndarray:
-    rows = sig[: params.bands * params.rows].astype(np.uint64).reshape(params.bands, params.rows)
-    folded = np.arange(1, params.bands + 1, dtype=np.uint64) * _U64(_GOLDEN)
-    with np.errstate(over="ignore"):
-        for j in range(params.rows):
-            folded = folded * _U64(_TOKEN_BASE) + rows[:, j]
-        return mix64(folded)
-
-
-def old_features(text: str, params: MinHashParams) -> np.ndarray:
-    return old_band_hashes(old_signature_from_shingles(old_shingle_hashes_raw(text, params), params), params)
 
 
 @njit(cache=True, nogil=True)
@@ -151,9 +105,9 @@ def main() -> None:
     signature_permutation_major(np.zeros(1, dtype=np.uint64), a, b)
 
     norms = [normalize_words(t, params) for t in texts]
-    tokens = [old_token_hashes(n) for n in norms]
-    shingles = [old_shingles_from_tokens(t, params.ngram) for t in tokens]
-    sigs = [old_signature_from_shingles(s, params) for s in shingles]
+    tokens = [numpy_path.token_hashes(n) for n in norms]
+    shingles = [numpy_path.shingles_from_tokens(t, params.ngram) for t in tokens]
+    sigs = [numpy_path.signature_from_shingles(s, params) for s in shingles]
     new = [minhash.sketch(t, params) for t in texts]
 
     def same(x: np.ndarray, y: np.ndarray) -> bool:
@@ -163,14 +117,14 @@ def main() -> None:
         "token hashes": sum(same(minhash.token_hashes(n), t) for n, t in zip(norms, tokens, strict=True)),
         "shingles": sum(same(s.shingles, o) for s, o in zip(new, shingles, strict=True)),
         "signatures": sum(same(s.signature, o) for s, o in zip(new, sigs, strict=True)),
-        "band hashes": sum(same(s.bands, old_band_hashes(o, params)) for s, o in zip(new, sigs, strict=True)),
+        "band hashes": sum(same(s.bands, numpy_path.band_hashes(o, params)) for s, o in zip(new, sigs, strict=True)),
         "shingle_hashes_raw": sum(
             same(minhash.shingle_hashes_raw(t, params), o) for t, o in zip(texts, shingles, strict=True)
         ),
         "signature_from_shingles": sum(
             same(minhash.signature_from_shingles(s, params), o) for s, o in zip(shingles, sigs, strict=True)
         ),
-        "band_hashes": sum(same(minhash.band_hashes(o, params), old_band_hashes(o, params)) for o in sigs),
+        "band_hashes": sum(same(minhash.band_hashes(o, params), numpy_path.band_hashes(o, params)) for o in sigs),
         "signature (perm-major)": sum(
             same(signature_permutation_major(s, a, b), o) for s, o in zip(shingles, sigs, strict=True)
         ),
@@ -191,17 +145,17 @@ def main() -> None:
         ),
         (
             "token hashes",
-            per_doc_us(old_token_hashes, norms, r),
+            per_doc_us(numpy_path.token_hashes, norms, r),
             per_doc_us(minhash.token_hashes, norms, r),
         ),
         (
             "shingles (from tokens)",
-            per_doc_us(lambda t: old_shingles_from_tokens(t, params.ngram), tokens, r),
+            per_doc_us(lambda t: numpy_path.shingles_from_tokens(t, params.ngram), tokens, r),
             per_doc_us(lambda t: minhash._shingle_kernel(t, params.ngram), tokens, r),
         ),
         (
             "signature (shingle-major)",
-            per_doc_us(lambda s: old_signature_from_shingles(s, params), shingles, r),
+            per_doc_us(lambda s: numpy_path.signature_from_shingles(s, params), shingles, r),
             per_doc_us(lambda s: minhash.signature_from_shingles(s, params), shingles, r),
         ),
         (
@@ -211,17 +165,17 @@ def main() -> None:
         ),
         (
             "bands",
-            per_doc_us(lambda s: old_band_hashes(s, params), sigs, r),
+            per_doc_us(lambda s: numpy_path.band_hashes(s, params), sigs, r),
             per_doc_us(lambda s: minhash.band_hashes(s, params), sigs, r),
         ),
         (
             "shingle_hashes_raw (text in)",
-            per_doc_us(lambda t: old_shingle_hashes_raw(t, params), texts, r),
+            per_doc_us(lambda t: numpy_path.shingle_hashes_raw(t, params), texts, r),
             per_doc_us(lambda t: minhash.shingle_hashes_raw(t, params), texts, r),
         ),
         (
             "_features, 3 public calls",
-            per_doc_us(lambda t: old_features(t, params), texts, r),
+            per_doc_us(lambda t: numpy_path.features(t, params), texts, r),
             per_doc_us(
                 lambda t: minhash.band_hashes(
                     minhash.signature_from_shingles(minhash.shingle_hashes_raw(t, params), params), params
@@ -232,7 +186,7 @@ def main() -> None:
         ),
         (
             "_features, one sketch() call",
-            per_doc_us(lambda t: old_features(t, params), texts, r),
+            per_doc_us(lambda t: numpy_path.features(t, params), texts, r),
             per_doc_us(lambda t: minhash.sketch(t, params), texts, r),
         ),
     ]

@@ -1,9 +1,8 @@
 """The compiled MinHash kernels of `curation.minhash` against the numpy formulation they replaced.
 
-`_reference_*` below is that numpy code, copied (with its `curation.ngrams` helpers) from before the kernels,
-so these tests compare two independent implementations: token hashes, shingle hashes, signatures and band
-hashes must be bit-identical (values, dtype and shape) on bundled and random texts and on non-default
-parameters.
+`minhash_reference` (tests/minhash_reference.py) is that numpy code, so these tests compare two independent
+implementations: token hashes, shingle hashes, signatures and band hashes must be bit-identical (values,
+dtype and shape) on bundled and random texts and on non-default parameters.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import json
 import random
 from pathlib import Path
 
+import minhash_reference as reference
 import numpy as np
 import pytest
 
@@ -29,96 +29,6 @@ from curation.minhash import (
 )
 from curation.sample import sample_dir
 
-# --- the numpy formulation before the kernels (curation/minhash.py and curation/ngrams.py) ---------------
-
-_U64 = np.uint64
-_GOLDEN = 0x9E3779B97F4A7C15
-_BYTE_BASE = 0x100000001B3
-_TOKEN_BASE = 0xC2B2AE3D27D4EB4F
-_CHUNK = 256
-
-
-def _reference_mix64(x: np.ndarray) -> np.ndarray:
-    x = x ^ (x >> _U64(30))
-    x = x * _U64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> _U64(27))
-    x = x * _U64(0x94D049BB133111EB)
-    return x ^ (x >> _U64(31))
-
-
-def _reference_powers(mul: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    def table(base: int) -> np.ndarray:
-        return np.concatenate(([_U64(1)], np.cumprod(np.full(max(n, 1) - 1, base, dtype=np.uint64))))
-
-    return table(mul), table(pow(mul, -1, 1 << 64))
-
-
-def _reference_word_hashes(joined: str, base: int, byte_offset: int = 0, length_salt: int = 0) -> np.ndarray:
-    if not joined:
-        return np.zeros(0, dtype=np.uint64)
-    data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    sep = data == 32
-    starts = np.flatnonzero(np.concatenate(([True], sep[:-1])))
-    fwd, back = _reference_powers(base, len(data))
-    weighted = data.astype(np.uint64)
-    if byte_offset:
-        weighted += _U64(byte_offset)
-    weighted *= fwd
-    weighted[sep] = 0
-    poly = np.add.reduceat(weighted, starts) * back[starts]
-    if length_salt:
-        lengths = np.diff(starts, append=len(data) + 1) - 1
-        poly ^= lengths.astype(np.uint64) * _U64(length_salt)
-    return _reference_mix64(poly)
-
-
-def _reference_token_hashes(normalized: str) -> np.ndarray:
-    return _reference_word_hashes(normalized, _BYTE_BASE, byte_offset=1, length_salt=_GOLDEN)
-
-
-def _reference_shingle_hashes_raw(text: str, params: MinHashParams) -> np.ndarray:
-    tokens = _reference_token_hashes(normalize_words(text, params))
-    if tokens.size == 0:
-        return tokens
-    n = min(params.ngram, tokens.size)
-    fwd, back = _reference_powers(pow(_TOKEN_BASE, -1, 1 << 64), tokens.size)  # WindowSums(tokens, B**-1)
-    prefix = np.concatenate(([_U64(0)], np.cumsum(tokens * fwd, dtype=np.uint64)))
-    count = tokens.size - n + 1
-    poly = (prefix[n : n + count] - prefix[:count]) * back[:count]
-    folded = poly * _U64(pow(_TOKEN_BASE, n - 1, 1 << 64))
-    return _reference_mix64(folded + _U64(n * _GOLDEN % (1 << 64)))
-
-
-def _reference_permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, 2**64, size=num_perm, dtype=np.uint64, endpoint=False) | _U64(1)
-    b = rng.integers(0, 2**64, size=num_perm, dtype=np.uint64, endpoint=False)
-    return a, b
-
-
-def _reference_signature_from_shingles(shingles: np.ndarray, params: MinHashParams) -> np.ndarray:
-    a, b = _reference_permutations(params.num_perm, params.seed)
-    sig = np.full(params.num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
-    buf = np.empty((min(_CHUNK, shingles.size), params.num_perm), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for start in range(0, shingles.size, _CHUNK):
-            chunk = shingles[start : start + _CHUNK, None]
-            block = buf[: chunk.shape[0]]
-            np.multiply(chunk, a[None, :], out=block)
-            np.add(block, b[None, :], out=block)
-            np.minimum(sig, block.min(axis=0), out=sig)
-    return (sig >> _U64(32)).astype(np.uint32)
-
-
-def _reference_band_hashes(sig: np.ndarray, params: MinHashParams) -> np.ndarray:
-    rows = sig[: params.bands * params.rows].astype(np.uint64).reshape(params.bands, params.rows)
-    folded = np.arange(1, params.bands + 1, dtype=np.uint64) * _U64(_GOLDEN)
-    with np.errstate(over="ignore"):
-        for j in range(params.rows):
-            folded = folded * _U64(_TOKEN_BASE) + rows[:, j]
-        return _reference_mix64(folded)
-
-
 # --- comparison ---------------------------------------------------------------------------------------
 
 
@@ -129,10 +39,10 @@ def _same(got: np.ndarray, want: np.ndarray) -> bool:
 def assert_identical(text: str, params: MinHashParams) -> None:
     """Every public entry point, and the one-call sketch, equal to the numpy reference on one text."""
     norm = normalize_words(text, params)
-    assert _same(token_hashes(norm), _reference_token_hashes(norm)), text[:80]
-    want_sh = _reference_shingle_hashes_raw(text, params)
-    want_sig = _reference_signature_from_shingles(want_sh, params)
-    want_bands = _reference_band_hashes(want_sig, params)
+    assert _same(token_hashes(norm), reference.token_hashes(norm)), text[:80]
+    want_sh = reference.shingle_hashes_raw(text, params)
+    want_sig = reference.signature_from_shingles(want_sh, params)
+    want_bands = reference.band_hashes(want_sig, params)
     got_sh = shingle_hashes_raw(text, params)
     assert _same(got_sh, want_sh), text[:80]
     assert _same(shingle_hashes(text, params), np.unique(want_sh))
@@ -204,12 +114,12 @@ def test_signature_and_bands_of_arbitrary_arrays():
     for size in (0, 1, 2, 255, 256, 257, 1000):
         shingles = rng.integers(0, 2**64, size=size, dtype=np.uint64, endpoint=False)
         shingles[: min(size, 2)] = [0, 2**64 - 1][: min(size, 2)]
-        want = _reference_signature_from_shingles(shingles, params)
+        want = reference.signature_from_shingles(shingles, params)
         assert _same(signature_from_shingles(shingles, params), want)
         assert _same(signature_from_shingles(shingles[::-1], params), want)  # non-contiguous input
     for _ in range(20):
         sig = rng.integers(0, 2**32, size=params.num_perm, dtype=np.uint32)
-        assert _same(band_hashes(sig, params), _reference_band_hashes(sig, params))
+        assert _same(band_hashes(sig, params), reference.band_hashes(sig, params))
     assert _same(
         signature_from_shingles(np.zeros(0, dtype=np.uint64), params), np.full(128, 0xFFFFFFFF, dtype=np.uint32)
     )
@@ -230,15 +140,15 @@ def test_every_code_point_is_deleted_split_or_kept_as_before(params):
     chars = [chr(c) for c in range(0x110000)]
     for start in range(0, len(chars), 1 << 17):
         text = " ".join(f"x{c}y" for c in chars[start : start + (1 << 17)])
-        assert _same(shingle_hashes_raw(text, params), _reference_shingle_hashes_raw(text, params))
+        assert _same(shingle_hashes_raw(text, params), reference.shingle_hashes_raw(text, params))
     for text in ["", " ", "\u3000\t", " a", "a ", "a\u2000\u2000b\x85", "\u200bx", "a\u2019b \u201cc\u201d"]:
-        assert _same(shingle_hashes_raw(text, params), _reference_shingle_hashes_raw(text, params))
+        assert _same(shingle_hashes_raw(text, params), reference.shingle_hashes_raw(text, params))
 
 
 def test_token_hashes_of_any_spacing():
     """token_hashes splits at single spaces only, as before: empty words between spaces, other whitespace kept."""
     for text in ["a  b", " a", "  ", "a\tb c", "x\u3000y", "\u00e9 \ud800", "a ", " ", "a  ", "\u00e9 "]:
-        assert _same(token_hashes(text), _reference_token_hashes(text)), repr(text)
+        assert _same(token_hashes(text), reference.token_hashes(text)), repr(text)
 
 
 def test_reference_is_sensitive():
@@ -247,11 +157,11 @@ def test_reference_is_sensitive():
     base = MinHashParams()
     assert not _same(
         signature(text, base),
-        _reference_signature_from_shingles(_reference_shingle_hashes_raw(text, base), MinHashParams(seed=2)),
+        reference.signature_from_shingles(reference.shingle_hashes_raw(text, base), MinHashParams(seed=2)),
     )
-    assert not _same(shingle_hashes_raw(text, base), _reference_shingle_hashes_raw(text, MinHashParams(ngram=12)))
+    assert not _same(shingle_hashes_raw(text, base), reference.shingle_hashes_raw(text, MinHashParams(ngram=12)))
     sig = signature(text, base)
-    assert not _same(band_hashes(sig, base), _reference_band_hashes(sig, MinHashParams(rows=5)))
+    assert not _same(band_hashes(sig, base), reference.band_hashes(sig, MinHashParams(rows=5)))
 
 
 def test_development_corpus(shared_data):

@@ -155,17 +155,23 @@ def _reference_quality(text: str) -> dict[str, float]:
     }
 
 
+def _assert_signals_equal_the_definitions(text: str, readings=(("datatrove", "repeats"),)) -> None:
+    """Quality signals against `_reference_quality`; the n-gram signals of each (reading, convention) against
+    `ngram_signals` over that reading's token strings."""
+    got = quality.quality_signals(text)
+    for name, value in _reference_quality(text).items():
+        if name != "lines":
+            assert got[f"quality.{name}"] == value, (name, text[:200])
+    rep = repetition.repetition_signals(text)
+    for reading, convention in readings:
+        toks = words(text) if reading == "gopher" else datatrove_tokens(text)
+        expected = repetition.ngram_signals(toks, len(text), convention)
+        assert {k: rep[k] for k in expected} == expected, (reading, text[:200])
+
+
 def test_quality_and_ngram_signals_equal_the_string_definitions(texts):
     for text in texts:
-        got = quality.quality_signals(text)
-        for name, value in _reference_quality(text).items():
-            if name != "lines":
-                assert got[f"quality.{name}"] == value, (name, text[:200])
-        rep = repetition.repetition_signals(text)
-        gopher = repetition.ngram_signals(words(text), len(text), "all_occurrences")
-        dt = repetition.ngram_signals(datatrove_tokens(text), len(text), "repeats")
-        assert {k: rep[k] for k in gopher} == gopher
-        assert {k: rep[k] for k in dt} == dt
+        _assert_signals_equal_the_definitions(text, (("gopher", "all_occurrences"), ("datatrove", "repeats")))
 
 
 def test_signals_equal_the_string_definitions_on_the_corpus(shared_data):
@@ -180,13 +186,7 @@ def test_signals_equal_the_string_definitions_on_the_corpus(shared_data):
     assert len(texts) >= 150
     for text in texts:
         assert _strings(text, datatrove_token_arrays(text)) == list(datatrove_tokens(text))
-        got = quality.quality_signals(text)
-        for name, value in _reference_quality(text).items():
-            if name != "lines":
-                assert got[f"quality.{name}"] == value, (name, text[:200])
-        rep = repetition.repetition_signals(text)
-        dt = repetition.ngram_signals(datatrove_tokens(text), len(text), "repeats")
-        assert {k: rep[k] for k in dt} == dt
+        _assert_signals_equal_the_definitions(text)
 
 
 def test_dash_chunks_are_the_regex_chunks(texts):
